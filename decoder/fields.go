@@ -1,0 +1,29 @@
+package decoder
+
+// Fields writes the decoded layers of p into t as PyPCAPKit nests them: one
+// object per layer, keyed by the protocol's report key, each inside its
+// parent (ethernet > ipv4 > tcp). The innermost object also holds the
+// undecoded payload ("payload", omitted when empty) and, when a layer
+// failed, an "error" object with the layer, offset and reason.
+func (p *Packet) Fields(t *Tree) {
+	for i := 0; i < p.N; i++ {
+		l := &p.Layers[i]
+		t.Object(l.Proto.Key())
+		if f := fielders[l.Proto]; f != nil && (l.Hdr > 0 || !p.Failed() || i < p.N-1) {
+			f(t, p, l)
+		}
+	}
+	if p.Failed() {
+		t.Object("error")
+		t.String("layer", p.Err.Proto.Key())
+		t.Uint("offset", uint64(p.Err.Offset))
+		t.String("reason", p.Err.Err.Error())
+		t.Close()
+	}
+	if pl := p.Payload(); len(pl) > 0 {
+		t.Bytes("payload", pl)
+	}
+	for i := 0; i < p.N; i++ {
+		t.Close()
+	}
+}
