@@ -30,16 +30,25 @@ type decodeFunc func(p *Packet, l *Layer) (Proto, error)
 // a layer that cannot be decoded is recorded in p.Err and ends the chain.
 // p.Data aliases data.
 func (d *Decoder) Decode(data []byte, linkType uint32, p *Packet) {
-	p.Data = data
-	p.LinkType = linkType
-	p.N = 0
-	p.Err = Error{}
-	p.Fragment = false
-	p.Stopped = false
 	next := linkProto(linkType)
 	if next == protoRawIP {
 		next = ipByVersion(data)
 	}
+	d.DecodeFrom(data, next, p)
+	p.LinkType = linkType
+}
+
+// DecodeFrom decodes data starting with a layer of protocol first (for
+// example a reassembled IP payload starting at its transport header, or a
+// fuzz input for one protocol). p.LinkType is left 0.
+func (d *Decoder) DecodeFrom(data []byte, first Proto, p *Packet) {
+	p.Data = data
+	p.LinkType = 0
+	p.N = 0
+	p.Err = Error{}
+	p.Fragment = false
+	p.Stopped = false
+	next := first
 	off, end := uint32(0), uint32(len(data))
 	for next != ProtoNone && next != ProtoRaw {
 		if off >= end && next != ProtoNone {
