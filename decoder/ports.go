@@ -1,0 +1,60 @@
+package decoder
+
+// Application dispatch: which protocol a TCP or UDP payload holds, from its
+// ports and, where ports say little, a cheap look at its first bytes.
+//
+//	DNS    TCP/UDP 53 (DNS), 5353 (mDNS), 5355 (LLMNR); over TCP with the
+//	       2-byte length prefix of RFC 1035, section 4.2.2
+//	HTTP   TCP, any port, when the payload starts with an HTTP/1.x request
+//	       line ("GET / HTTP/1.1") or status line ("HTTP/1.1 200 OK").
+//	       tshark decides by port (80, 8080, ...) and then only calls a
+//	       segment http when it parses; with no TCP reassembly the start
+//	       line is what makes a segment HTTP, so the heuristic alone is used.
+//	L2TP   UDP 1701
+//	GTP    UDP 2152 (GTP-U), 2123 (GTP-C)
+//	VXLAN  UDP 4789
+//	ESP    UDP 4500 (RFC 3948) unless the first 4 bytes are zero (IKE
+//	       behind the non-ESP marker) or the payload is a 1-byte NAT
+//	       keepalive
+//
+// Everything else is raw payload.
+
+// portProto returns the protocol of a transport payload (non-empty).
+func portProto(transport Proto, src, dst uint16, payload []byte) Proto {
+	if len(payload) == 0 {
+		return ProtoNone
+	}
+	if isDNSPort(src) || isDNSPort(dst) {
+		return ProtoDNS
+	}
+	switch transport {
+	case ProtoTCP:
+		if isHTTPStart(payload) {
+			return ProtoHTTP
+		}
+	case ProtoUDP:
+		if pr := udpPortProto(dst, payload); pr != ProtoRaw {
+			return pr
+		}
+		return udpPortProto(src, payload)
+	}
+	return ProtoRaw
+}
+
+func isDNSPort(port uint16) bool { return port == 53 || port == 5353 || port == 5355 }
+
+func udpPortProto(port uint16, payload []byte) Proto {
+	switch port {
+	case 1701:
+		return ProtoL2TP
+	case 2152, 2123:
+		return ProtoGTP
+	case 4789:
+		return ProtoVXLAN
+	case 4500:
+		if len(payload) >= 4 && (payload[0]|payload[1]|payload[2]|payload[3]) != 0 {
+			return ProtoESP
+		}
+	}
+	return ProtoRaw
+}
