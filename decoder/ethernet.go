@@ -36,11 +36,11 @@ func decodeEthernet(p *Packet, l *Layer) (Proto, error) {
 	l.Hdr = ethHdrLen
 	et := Ethernet(b).Type()
 	if et <= ethMaxLen8023 {
-		// 802.3 length field: trim the padding, LLC follows.
+		// 802.3 length field: trim the padding, LLC (or raw IPX) follows.
 		if n := uint32(ethHdrLen) + uint32(et); n < uint32(len(b)) {
 			l.End = l.Off + n
 		}
-		return ProtoLLC, nil
+		return ieee8023Proto(p.Data[l.Off+ethHdrLen : l.End]), nil
 	}
 	return etherTypeProto(et), nil
 }
