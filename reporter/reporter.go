@@ -1,10 +1,3 @@
-// Package reporter renders pcapflow's report model (decoder.Tree blocks) as
-// JSON, macOS plist or tree text, streaming: each block is written as soon as
-// it is given, so memory does not grow with the number of frames.
-//
-// A report is an ordered sequence of named top-level blocks, as PyPCAPKit
-// lays it out: "Global Header" (or the pcapng section and interface blocks),
-// then "Frame 1", "Frame 2", ..., then optional reassembly and flow blocks.
 package reporter
 
 import (

@@ -1,0 +1,189 @@
+package reporter
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Value formatting shared by the three renderers. Every function appends
+// to b and returns it; none allocates when b has room.
+
+const hexDigits = "0123456789abcdef"
+
+// appendHex appends v as lower-case hex without separators ("87000eaa").
+func appendHex(b []byte, v []byte) []byte {
+	for _, c := range v {
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return b
+}
+
+// appendHexGroups appends v as space-separated hex bytes ("87 00 0e aa").
+func appendHexGroups(b []byte, v []byte) []byte {
+	for i, c := range v {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return b
+}
+
+// appendMAC appends a hardware address as colon-separated hex bytes.
+func appendMAC(b []byte, v []byte) []byte {
+	for i, c := range v {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return b
+}
+
+// appendIP appends an IPv4 address in dotted-quad form or an IPv6 address in
+// RFC 5952 form. A value of the wrong length (a decoder bug) is written as
+// hex rather than dropped.
+func appendIP(b []byte, v []byte) []byte {
+	switch len(v) {
+	case 4:
+		return netip.AddrFrom4([4]byte(v)).AppendTo(b)
+	case 16:
+		return netip.AddrFrom16([16]byte(v)).AppendTo(b)
+	}
+	return appendHex(b, v)
+}
+
+// appendEnum appends "Name [value]", or "Unknown [value]" for an empty name.
+func appendEnum(b []byte, name string, v uint64) []byte {
+	if name == "" {
+		name = "Unknown"
+	}
+	b = append(b, name...)
+	b = append(b, " ["...)
+	b = strconv.AppendUint(b, v, 10)
+	return append(b, ']')
+}
+
+var pow10 = [...]uint32{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000}
+
+// clampDigits bounds a fraction precision to nanoseconds.
+func clampDigits(d uint8) int {
+	if d > 9 {
+		return 9
+	}
+	return int(d)
+}
+
+// appendFrac appends "." and the first digits digits of nsec (nothing for 0
+// digits).
+func appendFrac(b []byte, nsec uint32, digits int) []byte {
+	if digits == 0 {
+		return b
+	}
+	b = append(b, '.')
+	return appendPad(b, uint64(nsec/pow10[9-digits]), digits)
+}
+
+// appendPad appends v in decimal, zero-padded to width digits.
+func appendPad(b []byte, v uint64, width int) []byte {
+	var tmp [20]byte
+	i := len(tmp)
+	for v >= 10 {
+		i--
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+	}
+	i--
+	tmp[i] = byte('0' + v)
+	for n := len(tmp) - i; n < width; n++ {
+		b = append(b, '0')
+	}
+	return append(b, tmp[i:]...)
+}
+
+// appendTime appends an RFC 3339 UTC timestamp with digits fraction digits
+// (0 to 9) and a "Z" zone: "2017-11-19T10:49:05.471719Z".
+func appendTime(b []byte, sec int64, nsec uint32, digits int) []byte {
+	t := time.Unix(sec, 0).UTC()
+	year, month, day := t.Date()
+	hour, min, s := t.Clock()
+	if year < 0 {
+		b = append(b, '-')
+		year = -year
+	}
+	b = appendPad(b, uint64(year), 4)
+	b = append(b, '-')
+	b = appendPad(b, uint64(month), 2)
+	b = append(b, '-')
+	b = appendPad(b, uint64(day), 2)
+	b = append(b, 'T')
+	b = appendPad(b, uint64(hour), 2)
+	b = append(b, ':')
+	b = appendPad(b, uint64(min), 2)
+	b = append(b, ':')
+	b = appendPad(b, uint64(s), 2)
+	b = appendFrac(b, nsec, digits)
+	return append(b, 'Z')
+}
+
+// appendEpoch appends sec.nsec as a decimal number of seconds with digits
+// fraction digits ("1511106545.471719"). Times before 1970 are negative:
+// sec -1, nsec 250000000 is "-0.750000".
+func appendEpoch(b []byte, sec int64, nsec uint32, digits int) []byte {
+	if nsec >= 1e9 {
+		sec += int64(nsec / 1e9)
+		nsec %= 1e9
+	}
+	if sec < 0 {
+		b = append(b, '-')
+		// -(|sec| - nsec/1e9): borrow one second when there is a fraction.
+		mag := uint64(-(sec + 1)) + 1
+		if nsec > 0 {
+			mag--
+			nsec = 1e9 - nsec
+		}
+		b = strconv.AppendUint(b, mag, 10)
+		return appendFrac(b, nsec, digits)
+	}
+	b = strconv.AppendInt(b, sec, 10)
+	return appendFrac(b, nsec, digits)
+}
+
+// Control characters are those below U+0020 and DEL.
+func isControl(c byte) bool { return c < 0x20 || c == 0x7f }
+
+// appendClean appends s with invalid UTF-8 replaced by U+FFFD and control
+// characters replaced: white space (\t \n \v \f \r) by a space, others by
+// "\xNN". It is the text renderer's sanitiser; runes reports the number of
+// runes appended.
+func appendClean(b []byte, s string) (out []byte, runes int) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+				b = append(b, ' ')
+				runes++
+			case isControl(c):
+				b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
+				runes += 4
+			default:
+				b = append(b, c)
+				runes++
+			}
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, "\uFFFD"...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+		runes++
+	}
+	return b, runes
+}
