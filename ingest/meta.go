@@ -36,6 +36,9 @@ type Meta struct {
 	SigFigs    uint32
 	SnapLen    uint32
 	LinkType   uint32
+	// LinkTypeRaw is the whole link-type field of the pcap header,
+	// including the FCS-length bits that LinkType masks off.
+	LinkTypeRaw uint32
 	// pcapng only: every section header and interface block, in file order.
 	Sections   []Section
 	Interfaces []Interface
