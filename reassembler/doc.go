@@ -1,0 +1,41 @@
+// Package reassembler reassembles fragmented IPv4 and IPv6 datagrams and
+// TCP streams, and analyses the application messages (HTTP/1.x, FTP
+// control) the streams carry. It is a synchronous core: feed decoded frames
+// with Add, move capture time forward with Advance, end with Flush; records
+// come out through a callback. It knows nothing about the bus: the
+// reassembler service wraps it, and the inline engine calls it directly.
+//
+//	r := reassembler.New(reassembler.Config{Strict: true})
+//	for each frame: r.Add(fi, &packet, emit)
+//	at each batch boundary: r.Advance(lastSec, lastNsec, lastIndex, emit)
+//	at the end: r.Flush(emit)
+//
+// # Policies
+//
+// Fragments: RFC 815 hole descriptors, keys as RFC 791/8200 define them
+// (never the IPv6 flow label), offsets in bytes (IPv4's field ×8), first
+// wins on overlap, overlaps and duplicates counted and compared, a 30 s
+// capture-time timeout from the first fragment (Linux's ipfrag_time),
+// caps per datagram and in total with the oldest datagram dropped first.
+// A complete datagram's payload is decoded again from its transport
+// header, and a complete TCP datagram continues into stream reassembly.
+//
+// TCP: per direction, unwrapped sequence numbers, first wins on overlap
+// (differing bytes reported), bounded out-of-order buffer, gaps recorded
+// and never zero-filled; a direction keeps its first MaxStreamBytes bytes
+// and always its length and SHA-256.
+//
+// Strict (PyPCAPKit's --strict) also emits what could not be completed,
+// marked incomplete: a datagram with the holes left, a stream with its gaps
+// or without handshake or close. Without Strict only complete datagrams
+// and streams are emitted; the rest are counted in Stats.
+//
+// # Determinism
+//
+// Every record carries At, the frame index at which it was emitted (the
+// completing frame, or the index given to Advance), and First, the first
+// frame of its datagram or stream. Records of one call come out sorted by
+// (At, First, Seq), so merging the records of several partitions by that
+// key gives the same sequence whatever the partitioning — provided the
+// total memory caps, which apply per Reassembler, are not reached.
+package reassembler

@@ -1,0 +1,647 @@
+package reassembler
+
+import (
+	"crypto/sha256"
+	"hash"
+	"sort"
+
+	"github.com/pcapflow/pcapflow/decoder"
+)
+
+// TCP stream reassembly, per direction.
+//
+// Sequence numbers are unwrapped against the next expected byte (32-bit
+// serial arithmetic, RFC 1982), so streams crossing 2^32 continue. Offset 0
+// of a direction is the byte after its SYN (ISN+1), or, for a connection
+// seen from its middle, the first byte seen.
+//
+// Segments arrive in any order: bytes at the next expected offset are
+// delivered, later ones wait in a bounded out-of-order buffer, earlier ones
+// are retransmissions. Overlap policy: first wins, as for fragments; a
+// retransmission or overlap whose bytes differ from those delivered (or
+// buffered) is counted in Overlaps and sets Differs. When the out-of-order
+// buffer exceeds MaxPendingBytes, or the connection ends with bytes still
+// missing, the direction skips ahead and records a Gap: missing bytes are
+// never zero-filled, so a stream with a huge gap costs only the gap's
+// bounds.
+//
+// A direction keeps its first MaxStreamBytes bytes for the record; its
+// length and SHA-256 always cover every byte delivered.
+//
+// A connection ends with FIN in both directions (once every byte up to
+// each FIN arrived), with RST, after TCPIdle of capture time without
+// segments, when evicted by the memory caps, or at end of capture. Only
+// SYN or payload creates a connection, so the ACKs and FINs that follow its
+// end do not start another one; a SYN with another ISN on the 5-tuple of a
+// live connection (port reuse) ends the old one.
+
+type connKey struct {
+	v6     bool
+	a, b   [16]byte
+	pa, pb uint16
+}
+
+// segment is one TCP segment extracted from a packet or datagram.
+type segment struct {
+	v6       bool
+	src, dst [16]byte
+	sport    uint16
+	dport    uint16
+	seq      uint32
+	flags    uint16
+	data     []byte
+	claimed  uint32 // payload length the headers state
+	frame    uint64
+}
+
+func (s *segment) key() (connKey, int) {
+	k := connKey{v6: s.v6, a: s.src, b: s.dst, pa: s.sport, pb: s.dport}
+	if less16(s.dst, s.src) || (s.dst == s.src && s.dport < s.sport) {
+		k.a, k.b, k.pa, k.pb = s.dst, s.src, s.dport, s.sport
+		return k, 1
+	}
+	return k, 0
+}
+
+func less16(a, b [16]byte) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+type pend struct {
+	off   uint64
+	data  []byte
+	frame uint64
+}
+
+type half struct {
+	started  bool
+	syn      bool
+	isn      uint32
+	base     uint32 // sequence number of offset 0
+	next     uint64 // next expected offset
+	fin      bool
+	finOff   uint64
+	finDone  bool
+	rst      bool
+	data     []byte
+	trunc    bool
+	length   uint64
+	hash     hash.Hash
+	gaps     []Gap
+	gapBytes uint64
+	pending  []pend
+	pendSize int
+	frames   []uint64
+	segs     []Segment
+	retrans  int
+	ooo      int
+	overlaps int
+	differs  bool
+}
+
+type conn struct {
+	key        connKey
+	prev, next *conn // activity order, least recent first
+	first      uint64
+	last       int64
+	addr       [2][16]byte
+	port       [2]uint16
+	// side maps the canonical direction (0: a->b) to the record side.
+	side [2]int
+	h    [2]half
+	mem  int
+}
+
+const connOverhead = 512
+
+func (c *conn) memory() int {
+	m := connOverhead
+	for i := range c.h {
+		h := &c.h[i]
+		m += cap(h.data) + h.pendSize + 24*cap(h.segs) + 8*cap(h.frames) + 16*cap(h.gaps)
+	}
+	return m
+}
+
+type tcpTable struct {
+	cfg        *Config
+	m          map[connKey]*conn
+	head, tail *conn
+	mem        int
+	stats      *Stats
+}
+
+func (tt *tcpTable) touch(c *conn) {
+	if tt.tail == c {
+		return
+	}
+	tt.unlink(c)
+	tt.linkTail(c)
+}
+
+func (tt *tcpTable) linkTail(c *conn) {
+	c.prev, c.next = tt.tail, nil
+	if tt.tail != nil {
+		tt.tail.next = c
+	} else {
+		tt.head = c
+	}
+	tt.tail = c
+}
+
+func (tt *tcpTable) unlink(c *conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else if tt.head == c {
+		tt.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else if tt.tail == c {
+		tt.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
+
+// findSegment extracts the innermost TCP segment of p.
+func findSegment(p *decoder.Packet, s *segment) bool {
+	ti := p.FindLast(decoder.ProtoTCP)
+	if ti <= 0 {
+		return false
+	}
+	tl := &p.Layers[ti]
+	if tl.Hdr < 20 || int(tl.End) > len(p.Data) {
+		return false
+	}
+	il := &p.Layers[ti-1]
+	for j := ti - 1; j >= 0; j-- {
+		if pr := p.Layers[j].Proto; pr == decoder.ProtoIPv4 || pr == decoder.ProtoIPv6 {
+			il = &p.Layers[j]
+			break
+		}
+		if j == 0 {
+			return false
+		}
+	}
+	*s = segment{}
+	ip := p.Data[il.Off:]
+	switch il.Proto {
+	case decoder.ProtoIPv4:
+		if len(ip) < 20 {
+			return false
+		}
+		h := decoder.IPv4(ip)
+		if h.IsFragment() {
+			return false // reassembled first
+		}
+		copy(s.src[:], h.Src())
+		copy(s.dst[:], h.Dst())
+	case decoder.ProtoIPv6:
+		if len(ip) < 40 {
+			return false
+		}
+		s.v6 = true
+		copy(s.src[:], ip[8:24])
+		copy(s.dst[:], ip[24:40])
+	}
+	th := decoder.TCP(p.Data[tl.Off:tl.End])
+	s.sport, s.dport = th.SrcPort(), th.DstPort()
+	s.seq = th.Seq()
+	s.flags = th.Flags()
+	s.data = p.Data[tl.Off+tl.Hdr : tl.End]
+	s.claimed = uint32(len(s.data))
+	if il.Proto == decoder.ProtoIPv4 {
+		// A capture cut short holds less than the headers state: the rest
+		// is missing, not absent.
+		if tot := int(decoder.IPv4(ip).TotalLen()); tot > 0 {
+			if c := tot - int(tl.Off-il.Off) - int(tl.Hdr); c > len(s.data) {
+				s.claimed = uint32(c)
+			}
+		}
+	}
+	return true
+}
+
+// segmentOf reads a TCP segment from a reassembled datagram payload.
+func segmentOf(d *datagram, frame uint64) (segment, bool) {
+	var s segment
+	b := d.buf[:d.total]
+	if len(b) < 20 {
+		return s, false
+	}
+	th := decoder.TCP(b)
+	off := th.DataOffset()
+	if off < 20 || off > len(b) {
+		return s, false
+	}
+	s.v6, s.src, s.dst = d.key.v6, d.key.src, d.key.dst
+	s.sport, s.dport, s.seq, s.flags = th.SrcPort(), th.DstPort(), th.Seq(), th.Flags()
+	s.data = b[off:]
+	s.claimed = uint32(len(s.data))
+	s.frame = frame
+	return s, true
+}
+
+// add feeds one segment; emit receives ended connections.
+func (tt *tcpTable) add(s *segment, now int64, emit func(*conn, string)) {
+	tt.stats.Segments++
+	k, dir := s.key()
+	c := tt.m[k]
+	syn := s.flags&decoder.TCPSyn != 0
+	if c != nil {
+		if c.last+int64(tt.cfg.TCPIdle) <= now {
+			tt.end(c, "timeout", emit)
+			c = nil
+		} else if syn && c.h[dir].syn && s.seq != c.h[dir].isn {
+			tt.end(c, "reused", emit)
+			c = nil
+		}
+	}
+	if c == nil {
+		if !syn && s.claimed == 0 {
+			return
+		}
+		if len(tt.m) >= tt.cfg.MaxStreams && tt.head != nil {
+			tt.end(tt.head, "evicted", emit)
+		}
+		c = &conn{key: k, first: s.frame, last: now}
+		// Record side 0 is the client: the SYN sender, else the sender of
+		// the first segment (the receiver of a first SYN+ACK).
+		client := dir
+		if syn && s.flags&decoder.TCPAck != 0 {
+			client = 1 - dir
+		}
+		c.side[client], c.side[1-client] = 0, 1
+		if dir == client {
+			c.addr[0], c.port[0], c.addr[1], c.port[1] = s.src, s.sport, s.dst, s.dport
+		} else {
+			c.addr[0], c.port[0], c.addr[1], c.port[1] = s.dst, s.dport, s.src, s.sport
+		}
+		tt.m[k] = c
+		tt.linkTail(c)
+		tt.stats.Streams++
+	} else {
+		tt.touch(c)
+	}
+	c.last = now
+	h := &c.h[c.side[dir]]
+	tt.segment(h, s)
+	if s.flags&decoder.TCPRst != 0 {
+		h.rst = true
+		tt.end(c, "rst", emit)
+		return
+	}
+	if c.h[0].finDone && c.h[1].finDone {
+		tt.end(c, "fin", emit)
+		return
+	}
+	m := c.memory()
+	tt.mem += m - c.mem
+	c.mem = m
+	for tt.mem > tt.cfg.MaxTotalStreamBytes && tt.head != nil {
+		tt.end(tt.head, "evicted", emit)
+	}
+}
+
+func (tt *tcpTable) segment(h *half, s *segment) {
+	syn := s.flags&decoder.TCPSyn != 0
+	seq := s.seq
+	if syn {
+		if !h.started {
+			h.started, h.syn, h.isn, h.base = true, true, s.seq, s.seq+1
+		} else if !h.syn && h.length == 0 && h.pendSize == 0 {
+			h.syn, h.isn, h.base = true, s.seq, s.seq+1
+		}
+		seq++ // the SYN occupies one sequence number
+	}
+	if !h.started {
+		h.started, h.base = true, seq
+	}
+	// Unwrap against the next expected sequence number.
+	exp := h.base + uint32(h.next)
+	rel := int64(h.next) + int64(int32(seq-exp))
+	data := s.data
+	if uint32(len(data)) > s.claimed {
+		data = data[:s.claimed]
+	}
+	if s.flags&decoder.TCPFin != 0 && !h.fin {
+		if e := rel + int64(s.claimed); e >= 0 {
+			h.fin, h.finOff = true, uint64(e)
+		}
+	}
+	if len(data) > 0 {
+		if rel < 0 {
+			// Bytes before the start of the stream (seen mid-connection).
+			if -rel >= int64(len(data)) {
+				data = nil
+			} else {
+				data = data[-rel:]
+				rel = 0
+			}
+		}
+		if len(data) > 0 {
+			tt.data(h, uint64(rel), data, s.frame)
+		}
+	}
+	if h.fin && h.next >= h.finOff && h.pendSize == 0 {
+		h.finDone = true
+	}
+}
+
+// data places bytes at stream offset off.
+func (tt *tcpTable) data(h *half, off uint64, data []byte, frame uint64) {
+	end := off + uint64(len(data))
+	if off < h.next {
+		h.retrans++
+		tt.stats.Retransmissions++
+		old := data
+		if end > h.next {
+			old = data[:h.next-off]
+		}
+		tt.compare(h, off, old)
+		if end <= h.next {
+			return
+		}
+		data = data[h.next-off:]
+		off = h.next
+	}
+	if off == h.next {
+		tt.deliver(h, data, frame)
+		tt.drain(h)
+		return
+	}
+	h.ooo++
+	tt.stats.OutOfOrder++
+	tt.buffer(h, off, data, frame)
+	for h.pendSize > tt.cfg.MaxPendingBytes && len(h.pending) > 0 {
+		tt.skip(h)
+	}
+}
+
+// compare checks retransmitted bytes at off against the delivered ones
+// still held (only after the last gap: offsets before it do not map to
+// Data one to one).
+func (tt *tcpTable) compare(h *half, off uint64, b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	var lastGapEnd uint64
+	if n := len(h.gaps); n > 0 {
+		lastGapEnd = h.gaps[n-1].Offset + h.gaps[n-1].Len
+	}
+	if off < lastGapEnd {
+		return
+	}
+	i := off - h.gapBytes
+	if i+uint64(len(b)) > uint64(len(h.data)) {
+		return
+	}
+	if string(h.data[i:i+uint64(len(b))]) != string(b) {
+		h.overlaps++
+		h.differs = true
+		tt.stats.Overlaps++
+	}
+}
+
+func (tt *tcpTable) deliver(h *half, b []byte, frame uint64) {
+	if h.hash == nil {
+		h.hash = sha256.New()
+	}
+	h.hash.Write(b)
+	if room := tt.cfg.MaxStreamBytes - len(h.data); room > 0 {
+		n := min(room, len(b))
+		h.data = append(h.data, b[:n]...)
+		if n < len(b) {
+			h.trunc = true
+		}
+	} else {
+		h.trunc = true
+	}
+	if len(h.segs) < tt.cfg.MaxSegments {
+		h.segs = append(h.segs, Segment{Frame: frame, Offset: h.next, Len: uint32(len(b))})
+	}
+	if n := len(h.frames); (n == 0 || h.frames[n-1] != frame) && n < tt.cfg.MaxSegments {
+		h.frames = append(h.frames, frame)
+	}
+	h.length += uint64(len(b))
+	h.next += uint64(len(b))
+}
+
+// buffer stores out-of-order bytes, first wins against buffered ones.
+func (tt *tcpTable) buffer(h *half, off uint64, data []byte, frame uint64) {
+	end := off + uint64(len(data))
+	pos := off
+	var add []pend
+	for _, p := range h.pending {
+		pe := p.off + uint64(len(p.data))
+		if pe <= pos || p.off >= end {
+			continue
+		}
+		if p.off > pos {
+			add = append(add, pend{pos, append([]byte(nil), data[pos-off:p.off-off]...), frame})
+		}
+		lo, hi := max(pos, p.off), min(end, pe)
+		if string(p.data[lo-p.off:hi-p.off]) != string(data[lo-off:hi-off]) {
+			h.overlaps++
+			h.differs = true
+			tt.stats.Overlaps++
+		}
+		pos = hi
+	}
+	if pos < end {
+		add = append(add, pend{pos, append([]byte(nil), data[pos-off:]...), frame})
+	}
+	for _, p := range add {
+		h.pending = append(h.pending, p)
+		h.pendSize += len(p.data)
+	}
+	sort.Slice(h.pending, func(i, j int) bool { return h.pending[i].off < h.pending[j].off })
+}
+
+// drain delivers buffered bytes that became in order.
+func (tt *tcpTable) drain(h *half) {
+	for len(h.pending) > 0 && h.pending[0].off <= h.next {
+		p := h.pending[0]
+		h.pending = h.pending[1:]
+		h.pendSize -= len(p.data)
+		if e := p.off + uint64(len(p.data)); e > h.next {
+			tt.deliver(h, p.data[h.next-p.off:], p.frame)
+		}
+	}
+	if len(h.pending) == 0 {
+		h.pending = nil
+	}
+}
+
+// skip gives up on the bytes missing before the first buffered segment.
+func (tt *tcpTable) skip(h *half) {
+	if len(h.pending) == 0 {
+		return
+	}
+	to := h.pending[0].off
+	if to > h.next {
+		h.gaps = append(h.gaps, Gap{Offset: h.next, Len: to - h.next})
+		h.gapBytes += to - h.next
+		tt.stats.Gaps++
+		h.next = to
+	}
+	tt.drain(h)
+}
+
+// end closes c: remaining buffered bytes are delivered after gaps.
+func (tt *tcpTable) end(c *conn, reason string, emit func(*conn, string)) {
+	for i := range c.h {
+		h := &c.h[i]
+		for len(h.pending) > 0 {
+			tt.skip(h)
+		}
+		if h.fin && h.next >= h.finOff {
+			h.finDone = true
+		}
+	}
+	tt.unlink(c)
+	delete(tt.m, c.key)
+	tt.mem -= c.mem
+	emit(c, reason)
+}
+
+func (tt *tcpTable) advance(now int64, emit func(*conn, string)) {
+	for c := tt.head; c != nil; {
+		next := c.next
+		if c.last+int64(tt.cfg.TCPIdle) <= now {
+			tt.end(c, "timeout", emit)
+		}
+		c = next
+	}
+}
+
+// Gap is a run of Len missing bytes at stream offset Offset.
+type Gap struct {
+	Offset uint64 `msgpack:"offset"`
+	Len    uint64 `msgpack:"len"`
+}
+
+// Segment attributes Len delivered bytes at stream offset Offset to a frame.
+type Segment struct {
+	Frame  uint64 `msgpack:"frame"`
+	Offset uint64 `msgpack:"offset"`
+	Len    uint32 `msgpack:"len"`
+}
+
+// Stream is a reassembled TCP connection. Dirs[0] is the byte stream from
+// Src (the client: the SYN sender when the handshake was seen) to Dst,
+// Dirs[1] the reverse.
+type Stream struct {
+	Version  uint8  `msgpack:"version"`
+	Src      []byte `msgpack:"src"`
+	Dst      []byte `msgpack:"dst"`
+	SrcPort  uint16 `msgpack:"srcport"`
+	DstPort  uint16 `msgpack:"dstport"`
+	Complete bool   `msgpack:"complete"`
+	// End says how the connection ended: "fin", "rst", "timeout",
+	// "evicted", "reused" (a new SYN on the same 5-tuple) or "end of capture".
+	End  string      `msgpack:"end"`
+	Dirs []StreamDir `msgpack:"dirs"`
+}
+
+// StreamDir is one direction's byte stream.
+type StreamDir struct {
+	SYN bool   `msgpack:"syn"`
+	ISN uint32 `msgpack:"isn"`
+	FIN bool   `msgpack:"fin"`
+	RST bool   `msgpack:"rst"`
+	// Length counts every byte delivered (gaps excluded); SHA256 hashes
+	// them all. Data holds the first of them (Truncated when not all).
+	Length    uint64 `msgpack:"length"`
+	SHA256    []byte `msgpack:"sha256"`
+	Data      []byte `msgpack:"data"`
+	Truncated bool   `msgpack:"truncated"`
+	Gaps      []Gap  `msgpack:"gaps,omitempty"`
+	// Frames lists the frames that delivered bytes; Segments says which
+	// bytes each delivered.
+	Frames          []uint64  `msgpack:"frames"`
+	Segments        []Segment `msgpack:"segments"`
+	Retransmissions int       `msgpack:"retransmissions"`
+	OutOfOrder      int       `msgpack:"out_of_order"`
+	Overlaps        int       `msgpack:"overlaps"`
+	Differs         bool      `msgpack:"overlap_differs"`
+}
+
+func (c *conn) record(reason string) *Stream {
+	st := &Stream{Version: 4, SrcPort: c.port[0], DstPort: c.port[1], End: reason}
+	n := 4
+	if c.key.v6 {
+		st.Version, n = 6, 16
+	}
+	st.Src = append([]byte(nil), c.addr[0][:n]...)
+	st.Dst = append([]byte(nil), c.addr[1][:n]...)
+	st.Complete = reason == "fin" || reason == "rst"
+	st.Dirs = make([]StreamDir, 2)
+	for i := range c.h {
+		h := &c.h[i]
+		d := &st.Dirs[i]
+		d.SYN, d.ISN, d.FIN, d.RST = h.syn, h.isn, h.fin, h.rst
+		d.Length, d.Data, d.Truncated = h.length, h.data, h.trunc
+		if h.hash != nil {
+			d.SHA256 = h.hash.Sum(nil)
+		} else {
+			e := sha256.Sum256(nil)
+			d.SHA256 = e[:]
+		}
+		d.Gaps, d.Frames, d.Segments = h.gaps, h.frames, h.segs
+		d.Retransmissions, d.OutOfOrder, d.Overlaps, d.Differs = h.retrans, h.ooo, h.overlaps, h.differs
+		if len(h.gaps) > 0 || (h.length > 0 && !h.syn) || (!h.finDone && reason != "rst") {
+			st.Complete = false
+		}
+	}
+	return st
+}
+
+// hasData reports whether any byte (or gap) was seen.
+func (c *conn) hasData() bool {
+	return c.h[0].length+c.h[1].length+c.h[0].gapBytes+c.h[1].gapBytes > 0
+}
+
+// Fields writes the stream report block.
+func (s *Stream) Fields(t *decoder.Tree) {
+	addrField(t, "src", s.Src)
+	t.Uint("srcport", uint64(s.SrcPort))
+	addrField(t, "dst", s.Dst)
+	t.Uint("dstport", uint64(s.DstPort))
+	t.Bool("complete", s.Complete)
+	t.String("end", s.End)
+	names := [2]string{"client_to_server", "server_to_client"}
+	for i := range s.Dirs {
+		d := &s.Dirs[i]
+		t.Object(names[i])
+		t.Bool("syn", d.SYN)
+		if d.SYN {
+			t.Uint("isn", uint64(d.ISN))
+		}
+		t.Bool("fin", d.FIN)
+		t.Bool("rst", d.RST)
+		t.Uint("length", uint64(d.Length))
+		t.Bytes("sha256", d.SHA256)
+		t.Array("gaps")
+		for _, g := range d.Gaps {
+			t.Object("")
+			t.Uint("offset", g.Offset)
+			t.Uint("len", g.Len)
+			t.Close()
+		}
+		t.Close()
+		framesField(t, "frames", d.Frames)
+		t.Uint("retransmissions", uint64(d.Retransmissions))
+		t.Uint("out_of_order", uint64(d.OutOfOrder))
+		t.Uint("overlaps", uint64(d.Overlaps))
+		t.Bool("overlap_differs", d.Differs)
+		t.Bool("truncated", d.Truncated)
+		t.Bytes("data", d.Data)
+		t.Close()
+	}
+}
