@@ -1,0 +1,112 @@
+package jsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/pcapflow/pcapflow/bus"
+)
+
+// StreamConfig sizes the streams. The zero value keeps everything (limits
+// retention without limits) on file storage with one replica.
+type StreamConfig struct {
+	Replicas int
+	// MaxBytes and MaxAge bound each stream (0: unbounded).
+	MaxBytes int64
+	MaxAge   time.Duration
+	// Duplicates is the window in which the server discards a message whose
+	// Nats-Msg-Id it has already stored (default 30 minutes: longer than
+	// any redelivery or partition takeover).
+	Duplicates time.Duration
+	// LeaseTTL is how long a lease outlives its owner's last heartbeat
+	// (default 6s).
+	LeaseTTL time.Duration
+}
+
+func (c StreamConfig) leaseTTL() time.Duration {
+	if c.LeaseTTL <= 0 {
+		return 6 * time.Second
+	}
+	return c.LeaseTTL
+}
+
+// Setup declares every stream, bucket and the object store, creating or
+// updating them; it is idempotent, so every service runs it at start.
+func (c *Conn) Setup(ctx context.Context, sc StreamConfig) error {
+	dup := sc.Duplicates
+	if dup <= 0 {
+		dup = 30 * time.Minute
+	}
+	if sc.MaxAge > 0 && dup > sc.MaxAge {
+		dup = sc.MaxAge
+	}
+	rep := max(sc.Replicas, 1)
+	for _, name := range bus.Streams {
+		cfg := jetstream.StreamConfig{
+			Name:       name,
+			Subjects:   bus.StreamSubjects(name),
+			Retention:  jetstream.LimitsPolicy,
+			Storage:    jetstream.FileStorage,
+			Replicas:   rep,
+			MaxBytes:   sc.MaxBytes,
+			MaxAge:     sc.MaxAge,
+			Duplicates: dup,
+			Discard:    jetstream.DiscardOld,
+			MaxMsgSize: 8 << 20,
+		}
+		if sc.MaxBytes == 0 {
+			cfg.MaxBytes = -1
+		}
+		if _, err := c.JS.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("declare stream %s: %w", name, err)
+		}
+	}
+	if _, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bus.LeaseBucket,
+		TTL: sc.leaseTTL(), Storage: jetstream.FileStorage, Replicas: rep, History: 1}); err != nil {
+		return fmt.Errorf("declare bucket %s: %w", bus.LeaseBucket, err)
+	}
+	if _, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bus.CaptureBucket,
+		Storage: jetstream.FileStorage, Replicas: rep, History: 1}); err != nil {
+		return fmt.Errorf("declare bucket %s: %w", bus.CaptureBucket, err)
+	}
+	if _, err := c.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: bus.ReportBucket,
+		Storage: jetstream.FileStorage, Replicas: rep}); err != nil {
+		return fmt.Errorf("declare object store %s: %w", bus.ReportBucket, err)
+	}
+	return nil
+}
+
+// Buckets returns the lease and capture buckets and the report store.
+func (c *Conn) Buckets(ctx context.Context) (leases, captures jetstream.KeyValue, reports jetstream.ObjectStore, err error) {
+	if leases, err = c.JS.KeyValue(ctx, bus.LeaseBucket); err != nil {
+		return nil, nil, nil, fmt.Errorf("open bucket %s: %w", bus.LeaseBucket, err)
+	}
+	if captures, err = c.JS.KeyValue(ctx, bus.CaptureBucket); err != nil {
+		return nil, nil, nil, fmt.Errorf("open bucket %s: %w", bus.CaptureBucket, err)
+	}
+	if reports, err = c.JS.ObjectStore(ctx, bus.ReportBucket); err != nil {
+		return nil, nil, nil, fmt.Errorf("open object store %s: %w", bus.ReportBucket, err)
+	}
+	return leases, captures, reports, nil
+}
+
+// LastMsg returns the data of the last message stored on subject in
+// stream, or nil when there is none.
+func (c *Conn) LastMsg(ctx context.Context, stream, subject string) ([]byte, error) {
+	s, err := c.JS.Stream(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m.Data, nil
+}
