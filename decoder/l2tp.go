@@ -129,13 +129,8 @@ func parseL2TP(b []byte, overIP bool) (L2TPHeader, error) {
 	case v != 2:
 		return h, fmt.Errorf("%w: version %d", ErrUnsupported, v)
 	}
-	// L2TPv2.
-	if h.Control && h.Flags&(l2tpFlagL|l2tpFlagS) != l2tpFlagL|l2tpFlagS {
-		return h, malformed("control message without the L and S bits (flags 0x%04x)", h.Flags)
-	}
-	if h.Control && h.Flags&l2tpFlagO != 0 {
-		return h, malformed("control message with the O bit set")
-	}
+	// L2TPv2. RFC 2661 requires L and S (and forbids O) on control
+	// messages; like tshark, the header is read as its flags say.
 	n := l2tpFlagsLen
 	if h.HasLength() {
 		n += 2

@@ -73,9 +73,10 @@ func (h LLC) HeaderLen() int {
 }
 
 // ieee8023Proto returns the protocol of an 802.3 (length-field) payload:
-// raw IPX when it starts with the FF FF IPX checksum, else 802.2 LLC.
+// raw IPX when it starts with the FF FF IPX checksum (or, cut after one
+// byte, with FF), else 802.2 LLC.
 func ieee8023Proto(b []byte) Proto {
-	if len(b) >= 2 && b[0] == 0xff && b[1] == 0xff {
+	if len(b) >= 1 && b[0] == 0xff && (len(b) == 1 || b[1] == 0xff) {
 		return ProtoIPX
 	}
 	return ProtoLLC

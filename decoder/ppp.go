@@ -184,24 +184,37 @@ func decodePPPoE(p *Packet, l *Layer) (Proto, error) {
 	// The length covers the payload; bytes after it are link padding. A
 	// length beyond the captured bytes is a snap-length cut: keep what is
 	// there.
-	if n := uint32(pppoeHdrLen) + uint32(h.Length()); n < uint32(len(b)) {
-		l.End = l.Off + n
+	n := pppoeHdrLen + int(h.Length())
+	if n < len(b) {
+		l.End = l.Off + uint32(n)
 		b = b[:n]
 	}
 	if !h.IsDiscovery() {
 		l.Hdr = pppoeHdrLen
 		return ProtoPPP, nil
 	}
-	// Discovery: the tags are the rest of the header.
+	// Discovery: the tags are the rest of the header. A tag that runs past
+	// the captured bytes of a longer packet is a cut; past the stated
+	// length, an error of the sender.
+	cut := n > len(b)
 	for i := pppoeHdrLen; i < len(b); {
 		if len(b)-i < pppoeTagHdr {
-			return ProtoNone, truncated(pppoeTagHdr, len(b)-i)
+			if cut {
+				return ProtoNone, truncated(i+pppoeTagHdr, len(b))
+			}
+			return ProtoNone, malformed("%d stray bytes after the last tag", len(b)-i)
 		}
-		n := pppoeTagHdr + int(binary.BigEndian.Uint16(b[i+2:]))
-		if n > len(b)-i {
-			return ProtoNone, malformed("tag 0x%04x at offset %d: length %d exceeds the %d bytes left", binary.BigEndian.Uint16(b[i:]), i, n-pppoeTagHdr, len(b)-i-pppoeTagHdr)
+		tn := pppoeTagHdr + int(binary.BigEndian.Uint16(b[i+2:]))
+		if tn > len(b)-i {
+			if cut {
+				return ProtoNone, truncated(i+tn, len(b))
+			}
+			return ProtoNone, malformed("tag 0x%04x at offset %d: length %d exceeds the %d bytes left", binary.BigEndian.Uint16(b[i:]), i, tn-pppoeTagHdr, len(b)-i-pppoeTagHdr)
 		}
-		i += n
+		i += tn
+	}
+	if cut {
+		return ProtoNone, truncated(n, len(b))
 	}
 	l.Hdr = uint32(len(b))
 	return ProtoNone, nil
