@@ -1,0 +1,407 @@
+package decoder
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Test harness of the internet-layer decoders (IPv6 and its extension
+// headers, AH/ESP, HIP, MH, GRE, GTP, VXLAN, IGMP): hand-built frames
+// decoded from a given first protocol, checked for chain, fragment flag,
+// error and report fields, then cut at every length.
+
+// inetCase is one hand-built frame and what decoding it must give.
+type inetCase struct {
+	name  string
+	first Proto  // protocol of data[0]
+	data  []byte // the frame
+	chain string // wanted p.Chain()
+	frag  bool   // wanted p.Fragment
+	// err is the wanted error sentinel (nil: no error), at layer errAt.
+	err   error
+	errAt Proto
+	// fields are report values wanted after p.Fields, path -> rendering
+	// (see inetRender); a path is dot-separated keys, or indexes inside
+	// arrays.
+	fields []inetField
+	// under is the layer under test: every cut of data inside its header
+	// must fail with ErrTruncated at that layer (ProtoNone: not checked).
+	under Proto
+	// payload, when set, is the wanted undecoded payload (hex).
+	payload string
+}
+
+type inetField struct{ path, want string }
+
+func runInetCases(t *testing.T, cases []inetCase) {
+	t.Helper()
+	d := New(Options{})
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var p Packet
+			d.DecodeFrom(c.data, c.first, &p)
+			if err := inetCheckPacket(&p); err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Chain(); got != c.chain {
+				t.Errorf("chain = %q, want %q", got, c.chain)
+			}
+			if p.Fragment != c.frag {
+				t.Errorf("Fragment = %v, want %v", p.Fragment, c.frag)
+			}
+			switch {
+			case c.err == nil && p.Failed():
+				t.Errorf("unexpected error: %v", &p.Err)
+			case c.err != nil && !p.Failed():
+				t.Errorf("no error, want %v at %v", c.err, c.errAt)
+			case c.err != nil:
+				if !errors.Is(&p.Err, c.err) || p.Err.Proto != c.errAt {
+					t.Errorf("error = %v (layer %v), want %v at layer %v", &p.Err, p.Err.Proto, c.err, c.errAt)
+				}
+			}
+			if c.payload != "" {
+				if got := hex.EncodeToString(p.Payload()); got != c.payload {
+					t.Errorf("payload = %s, want %s", got, c.payload)
+				}
+			}
+			var tr Tree
+			p.Fields(&tr)
+			if err := inetCheckTree(&tr); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range c.fields {
+				if got := inetRender(&tr, inetLookup(&tr, f.path)); got != f.want {
+					t.Errorf("field %s = %s, want %s", f.path, got, f.want)
+				}
+			}
+			if t.Failed() {
+				t.Logf("tree:\n%s", inetDump(&tr))
+			}
+			inetCuts(t, d, c, &p)
+		})
+	}
+}
+
+// inetCuts decodes every prefix of the case's frame: no prefix may break
+// the packet invariants or fail with an error that is not a sentinel, and a
+// cut inside the header under test must be reported as truncated there.
+func inetCuts(t *testing.T, d *Decoder, c inetCase, full *Packet) {
+	t.Helper()
+	lo, hi := -1, -1
+	if c.under != ProtoNone {
+		i := full.Find(c.under)
+		if i < 0 {
+			t.Fatalf("layer under test %v not in %s", c.under, full.Chain())
+		}
+		lo, hi = int(full.Layers[i].Off), int(full.Layers[i].Off+full.Layers[i].Hdr)
+	}
+	var p Packet
+	var tr Tree
+	for k := 0; k < len(c.data); k++ {
+		d.DecodeFrom(c.data[:k], c.first, &p)
+		if err := inetCheckPacket(&p); err != nil {
+			t.Fatalf("cut at %d: %v", k, err)
+		}
+		if p.Failed() && !errors.Is(&p.Err, ErrTruncated) && !errors.Is(&p.Err, ErrMalformed) && !errors.Is(&p.Err, ErrUnsupported) {
+			t.Errorf("cut at %d: error without a sentinel: %v", k, &p.Err)
+		}
+		if k > lo && k < hi {
+			if !p.Failed() || p.Err.Proto != c.under || !errors.Is(&p.Err, ErrTruncated) {
+				t.Errorf("cut at %d inside the %v header [%d,%d): got chain %s, error %v; want truncated %v",
+					k, c.under, lo, hi, p.Chain(), &p.Err, c.under)
+			}
+		}
+		tr.Reset()
+		p.Fields(&tr)
+		if err := inetCheckTree(&tr); err != nil {
+			t.Fatalf("cut at %d: %v", k, err)
+		}
+	}
+}
+
+// inetCheckPacket checks the span invariants of a decoded packet: layers
+// follow each other, each inside its parent and inside the frame.
+func inetCheckPacket(p *Packet) error {
+	off, end := uint32(0), uint32(len(p.Data))
+	for i := 0; i < p.N; i++ {
+		l := &p.Layers[i]
+		if l.Off != off || l.Off+l.Hdr > l.End || l.End > end {
+			return fmt.Errorf("layer %d (%v) span off=%d hdr=%d end=%d outside parent [%d,%d)", i, l.Proto, l.Off, l.Hdr, l.End, off, end)
+		}
+		off, end = l.Off+l.Hdr, l.End
+	}
+	if p.Failed() && p.N > 0 && p.Err.Proto != p.Layers[p.N-1].Proto && !errors.Is(&p.Err, ErrUnsupported) {
+		return fmt.Errorf("error %v names layer %v, last layer is %v", &p.Err, p.Err.Proto, p.Layers[p.N-1].Proto)
+	}
+	return nil
+}
+
+// inetCheckTree checks that every container of the tree is closed and
+// holds only nodes inside the tree.
+func inetCheckTree(t *Tree) error {
+	if t.Depth() != 0 {
+		return fmt.Errorf("tree has %d containers left open", t.Depth())
+	}
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
+		if int(n.End) <= i || int(n.End) > len(t.Nodes) {
+			return fmt.Errorf("node %d (%q) ends at %d, outside (%d,%d]", i, n.Key, n.End, i, len(t.Nodes))
+		}
+		if n.Kind != KindObject && n.Kind != KindArray && int(n.End) != i+1 {
+			return fmt.Errorf("leaf node %d (%q) has children", i, n.Key)
+		}
+	}
+	return nil
+}
+
+// inetLookup finds a node by a dot-separated path of keys; inside an
+// array, a number selects an element. It returns the node's index, or -1.
+func inetLookup(t *Tree, path string) int {
+	lo, hi := 0, len(t.Nodes)
+	cur := -1
+	for _, seg := range strings.Split(path, ".") {
+		idx, err := strconv.Atoi(seg)
+		inArray := cur >= 0 && t.Nodes[cur].Kind == KindArray && err == nil
+		found := -1
+		for i, k := lo, 0; i < hi; k++ {
+			n := &t.Nodes[i]
+			if (inArray && k == idx) || (!inArray && n.Key == seg) {
+				found = i
+				lo, hi = i+1, int(n.End)
+				break
+			}
+			i = int(n.End)
+		}
+		if found < 0 {
+			return -1
+		}
+		cur = found
+	}
+	return cur
+}
+
+// inetRender renders node i for comparison: numbers in decimal, enums as
+// "Name [n]", addresses in their text form, bytes in hex, containers as
+// "#n" (their number of children), a missing node (-1) as "<missing>".
+func inetRender(t *Tree, i int) string {
+	if i < 0 {
+		return "<missing>"
+	}
+	n := &t.Nodes[i]
+	switch n.Kind {
+	case KindUint:
+		return strconv.FormatUint(n.Num, 10)
+	case KindInt:
+		return strconv.FormatInt(n.Int(), 10)
+	case KindBool:
+		return strconv.FormatBool(n.Num != 0)
+	case KindString:
+		return n.Str
+	case KindEnum:
+		return fmt.Sprintf("%s [%d]", n.Str, n.Num)
+	case KindBytes:
+		return hex.EncodeToString(n.Bin)
+	case KindIPv4:
+		if len(n.Bin) == 4 {
+			return netip.AddrFrom4([4]byte(n.Bin)).String()
+		}
+		return "bad ipv4 " + hex.EncodeToString(n.Bin)
+	case KindIPv6:
+		if len(n.Bin) == 16 {
+			return netip.AddrFrom16([16]byte(n.Bin)).String()
+		}
+		return "bad ipv6 " + hex.EncodeToString(n.Bin)
+	case KindMAC:
+		parts := make([]string, len(n.Bin))
+		for j, c := range n.Bin {
+			parts[j] = fmt.Sprintf("%02x", c)
+		}
+		return strings.Join(parts, ":")
+	case KindNull:
+		return "null"
+	case KindObject, KindArray:
+		c := 0
+		for j := i + 1; j < int(n.End); j = int(t.Nodes[j].End) {
+			c++
+		}
+		return "#" + strconv.Itoa(c)
+	}
+	return fmt.Sprintf("kind %d", n.Kind)
+}
+
+// inetDump prints a tree, one node a line, for failure messages.
+func inetDump(t *Tree) string {
+	var b strings.Builder
+	var ends []int32
+	for i := range t.Nodes {
+		for len(ends) > 0 && int32(i) >= ends[len(ends)-1] {
+			ends = ends[:len(ends)-1]
+		}
+		n := &t.Nodes[i]
+		fmt.Fprintf(&b, "%s%s: %s\n", strings.Repeat("  ", len(ends)), n.Key, inetRender(t, i))
+		if n.Kind == KindObject || n.Kind == KindArray {
+			ends = append(ends, n.End)
+		}
+	}
+	return b.String()
+}
+
+// Frame builders. Addresses: 2001:db8::1 -> 2001:db8::2, 192.0.2.1 ->
+// 198.51.100.2; MACs 02:00:00:00:00:01/02.
+
+func inetHex(s string) []byte {
+	s = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\n' || r == '\t' || r == '|' {
+			return -1
+		}
+		return r
+	}, s)
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func inetCat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+func inetEth(etype uint16, payload []byte) []byte {
+	b := inetHex("020000000002 020000000001")
+	b = binary.BigEndian.AppendUint16(b, etype)
+	return append(b, payload...)
+}
+
+var (
+	inetSrc6 = inetHex("20010db8000000000000000000000001")
+	inetDst6 = inetHex("20010db8000000000000000000000002")
+)
+
+// inetIP6 builds an IPv6 header (traffic class 0xab, flow label 0xcdef0,
+// hop limit 64) with the payload length of payload.
+func inetIP6(next uint8, payload []byte) []byte {
+	b := inetHex("6abcdef0")
+	b = binary.BigEndian.AppendUint16(b, uint16(len(payload)))
+	b = append(b, next, 64)
+	b = append(b, inetSrc6...)
+	b = append(b, inetDst6...)
+	return append(b, payload...)
+}
+
+// inetIP4 builds an IPv4 header with a correct total length and checksum.
+func inetIP4(proto uint8, payload []byte) []byte {
+	b := inetHex("4500 0000 1234 0000 40 00 0000 c0000201 c6336402")
+	b[9] = proto
+	binary.BigEndian.PutUint16(b[2:], uint16(20+len(payload)))
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(b[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	binary.BigEndian.PutUint16(b[10:], ^uint16(sum))
+	return append(b, payload...)
+}
+
+func inetUDP(sport, dport uint16, payload []byte) []byte {
+	b := binary.BigEndian.AppendUint16(nil, sport)
+	b = binary.BigEndian.AppendUint16(b, dport)
+	b = binary.BigEndian.AppendUint16(b, uint16(8+len(payload)))
+	b = append(b, 0, 0)
+	return append(b, payload...)
+}
+
+// ICMP echo requests (checksums not computed: decoders do not verify).
+var (
+	inetPing4 = inetHex("0800 0000 0001 0001 61626364")
+	inetPing6 = inetHex("8000 0000 0001 0001 61626364")
+)
+
+func TestIPv6(t *testing.T) {
+	udp := inetUDP(5000, 5001, inetHex("deadbeef"))
+	jumboHBH := inetHex("11 00 | c2 04 00000014") // next UDP, jumbo payload 20 = 8 + 12
+	runInetCases(t, []inetCase{
+		{
+			name: "ethernet udp", first: ProtoEthernet,
+			data:  inetEth(0x86dd, inetIP6(17, udp)),
+			chain: "Ethernet:IPv6:UDP", under: ProtoIPv6,
+			fields: []inetField{
+				{"ethernet.ipv6.version", "6"},
+				{"ethernet.ipv6.class", "171"},
+				{"ethernet.ipv6.label", "843504"},
+				{"ethernet.ipv6.payload", "12"},
+				{"ethernet.ipv6.next", "UDP [17]"},
+				{"ethernet.ipv6.limit", "64"},
+				{"ethernet.ipv6.src", "2001:db8::1"},
+				{"ethernet.ipv6.dst", "2001:db8::2"},
+				{"ethernet.ipv6.udp.dstport", "5001"},
+			},
+		},
+		{
+			name: "link padding trimmed", first: ProtoIPv6,
+			data:  inetCat(inetIP6(59, inetHex("0102")), inetHex("000000000000")),
+			chain: "IPv6", payload: "0102",
+		},
+		{
+			name: "no next header, empty", first: ProtoIPv6,
+			data:  inetCat(inetIP6(59, nil), inetHex("aaaa")),
+			chain: "IPv6",
+		},
+		{
+			name: "zero payload length (offload): the frame decides", first: ProtoIPv6,
+			data: func() []byte {
+				b := inetIP6(17, udp)
+				b[4], b[5] = 0, 0
+				return b
+			}(),
+			chain: "IPv6:UDP", fields: []inetField{{"ipv6.payload", "0"}, {"ipv6.udp.len", "12"}},
+		},
+		{
+			name: "jumbogram", first: ProtoIPv6,
+			data: func() []byte {
+				b := inetCat(inetIP6(0, inetCat(jumboHBH, udp)), inetHex("eeeeeeee"))
+				b[4], b[5] = 0, 0
+				return b
+			}(),
+			chain: "IPv6:HOPOPT:UDP",
+			fields: []inetField{
+				{"ipv6.hopopt.options.0.type", "Jumbo Payload [194]"},
+				{"ipv6.hopopt.options.0.payload_len", "20"},
+				{"ipv6.hopopt.udp.len", "12"},
+			},
+			payload: "deadbeef", // the 4 bytes after the jumbo length are not payload
+		},
+		{
+			name: "version 4", first: ProtoIPv6,
+			data: func() []byte {
+				b := inetIP6(17, udp)
+				b[0] = 0x4a
+				return b
+			}(),
+			chain: "IPv6", err: ErrMalformed, errAt: ProtoIPv6,
+		},
+		{
+			name: "payload beyond the capture (snap length)", first: ProtoIPv6,
+			data:  inetIP6(17, udp)[:40+10],
+			chain: "IPv6:UDP",
+		},
+		{
+			name: "ipv6 in ipv4 (6in4)", first: ProtoIPv4,
+			data:  inetIP4(41, inetIP6(58, inetPing6)),
+			chain: "IPv4:IPv6:ICMPv6", under: ProtoIPv6,
+			fields: []inetField{{"ipv4.protocol", "IPv6 [41]"}, {"ipv4.ipv6.next", "ICMPv6 [58]"}},
+		},
+	})
+}
