@@ -1,0 +1,1035 @@
+package craft
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/pcapflow/pcapflow/ingest"
+)
+
+// Traffic selects the kinds of flows Generate makes.
+type Traffic uint32
+
+const (
+	// TrafficHTTP: HTTP/1.1 over TCP, IPv4 and IPv6, with handshakes,
+	// keep-alive requests, responses of varied sizes, retransmissions,
+	// out-of-order segments with SACK, FIN or RST closes.
+	TrafficHTTP Traffic = 1 << iota
+	// TrafficDNS: DNS queries and answers over UDP, IPv4 and IPv6.
+	TrafficDNS
+	// TrafficUDP: other UDP exchanges (QUIC-like, NTP), IPv4 and IPv6.
+	TrafficUDP
+	// TrafficICMP: ICMP and ICMPv6 echo, ICMPv6 neighbour discovery.
+	TrafficICMP
+	// TrafficARP: ARP requests and replies.
+	TrafficARP
+	// TrafficFragments: IPv4 and IPv6 datagrams (UDP, ICMP echo) split into
+	// fragments, some shuffled or duplicated.
+	TrafficFragments
+
+	// TrafficAll is the realistic mix (the default).
+	TrafficAll = TrafficHTTP | TrafficDNS | TrafficUDP | TrafficICMP | TrafficARP | TrafficFragments
+)
+
+// GenerateOptions configures Generate. The zero value with Frames set
+// writes the default mix as a microsecond pcap.
+type GenerateOptions struct {
+	// Seed decides everything: the same options give a byte-identical file.
+	Seed int64
+	// Frames is the number of frames to write.
+	Frames int
+	// PcapNG writes a pcapng file with two interfaces: 0 is Ethernet, 1 is
+	// raw IP (LINKTYPE_RAW) and carries a share of the IP flows.
+	PcapNG bool
+	// Flows is the number of concurrent flows (0 means 256).
+	Flows int
+	// Traffic selects the kinds of flows (0 means TrafficAll).
+	Traffic Traffic
+	// TagAll puts an 802.1Q tag (or a QinQ pair) on every Ethernet frame;
+	// otherwise about one flow in eight is tagged.
+	TagAll bool
+	// Start is the timestamp of the first frame (zero: 2024-03-01 12:00 UTC).
+	Start time.Time
+}
+
+// Generate writes a deterministic synthetic capture to w: o.Frames frames
+// of interleaved flows with monotonically increasing timestamps. Memory use
+// does not depend on o.Frames. Wrap w in a bufio.Writer for speed.
+func Generate(w io.Writer, o GenerateOptions) error {
+	if o.Frames < 0 {
+		return fmt.Errorf("generate: negative frame count %d", o.Frames)
+	}
+	if o.Flows < 0 || o.Flows > 20000 {
+		return fmt.Errorf("generate: flow count %d out of range 0..20000", o.Flows)
+	}
+	if o.Flows == 0 {
+		o.Flows = 256
+	}
+	if o.Traffic == 0 {
+		o.Traffic = TrafficAll
+	}
+	if o.Traffic&^TrafficAll != 0 {
+		return fmt.Errorf("generate: unknown traffic bits %#x", uint32(o.Traffic&^TrafficAll))
+	}
+	if o.Start.IsZero() {
+		o.Start = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	}
+	g := newGenerator(o)
+	if o.PcapNG {
+		pw, err := ingest.NewPcapNGWriter(w, ingest.PcapNGWriterOptions{Application: "pcapflow generate"})
+		if err != nil {
+			return err
+		}
+		if _, err := pw.AddInterface(ingest.LinkEthernet, 262144, 6); err != nil {
+			return err
+		}
+		if _, err := pw.AddInterface(ingest.LinkRaw, 262144, 9); err != nil {
+			return err
+		}
+		g.write = func(iface uint32, sec int64, nsec uint32, b []byte) error {
+			return pw.WritePacket(iface, sec, nsec, uint32(len(b)), b)
+		}
+	} else {
+		pw, err := ingest.NewPcapWriter(w, ingest.PcapWriterOptions{LinkType: ingest.LinkEthernet})
+		if err != nil {
+			return err
+		}
+		g.write = func(_ uint32, sec int64, nsec uint32, b []byte) error {
+			return pw.WritePacket(sec, nsec, uint32(len(b)), b)
+		}
+	}
+	for i := 0; i < o.Frames; i++ {
+		if err := g.step(); err != nil {
+			return fmt.Errorf("generate frame %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// flowKind is what a flow does.
+type flowKind uint8
+
+const (
+	kindHTTP flowKind = iota
+	kindDNS
+	kindUDP
+	kindPing
+	kindND
+	kindARP
+	kindFragUDP
+	kindFragPing
+	numKinds
+)
+
+// kinds lists the flow kinds with the traffic bit that enables them and
+// their weight in the mix of new flows.
+var kinds = [numKinds]struct {
+	traffic Traffic
+	weight  int
+}{
+	kindHTTP:     {TrafficHTTP, 46},
+	kindDNS:      {TrafficDNS, 22},
+	kindUDP:      {TrafficUDP, 9},
+	kindPing:     {TrafficICMP, 6},
+	kindND:       {TrafficICMP, 2},
+	kindARP:      {TrafficARP, 4},
+	kindFragUDP:  {TrafficFragments, 7},
+	kindFragPing: {TrafficFragments, 4},
+}
+
+// Operations a queued action performs.
+const (
+	opTCP uint8 = iota
+	opDNSQuery
+	opDNSAnswer
+	opUDP
+	opPing
+	opNS
+	opNA
+	opARPRequest
+	opARPReply
+	opFrag
+)
+
+// action is one frame a flow will send.
+type action struct {
+	op         uint8
+	fromClient bool
+	flags      uint16
+	seq, ack   uint32
+	off, n     int // TCP: range of the current message; UDP/ping: payload size
+	sack       bool
+	sl, sr     uint32
+	i          int // sequence number, fragment index
+}
+
+// flow is one conversation. Slots are reused: the byte slices keep their
+// storage from one flow to the next, so memory stays constant.
+type flow struct {
+	kind       flowKind
+	v6, raw    bool
+	ntags      int
+	tags       [2]VLAN
+	cmac, smac MAC
+	cip, sip   netip.Addr
+	cport      uint16
+	sport      uint16
+	sttl       uint8
+	cid, sid   uint16 // IPv4 identification counters
+	label      uint32 // IPv6 flow label
+	state      int
+	left       int // requests, pings or datagrams still to do
+
+	q      [12]action
+	qi, qn int
+
+	// TCP
+	ciss, siss   uint32
+	cnext, snext uint32 // sequence number of the current message's first byte
+	ts           bool
+	tsOff        uint32
+	mss          int
+	cwin, swin   uint16
+	unacked      int
+	msg          []byte // current message: header, then a body of bodyLen bytes
+	msgHdr       int
+	bodyLen      int
+	bodyOff      int
+	bodyBin      bool
+	sent         int
+	fromClient   bool // direction of the current message
+
+	// DNS, ping
+	dnsID  uint16
+	name   int
+	qtype  uint16
+	pingID uint16
+
+	frags [][]byte
+}
+
+type generator struct {
+	o     GenerateOptions
+	r     *rng
+	write func(iface uint32, sec int64, nsec uint32, b []byte) error
+	now   int64 // nanoseconds since o.Start
+	flows []flow
+	count uint32 // flows started
+	total int    // sum of enabled kind weights
+
+	bl    Builder
+	ls    [8]Layer
+	eth   Ethernet
+	vlan  [2]VLAN
+	ip4   IPv4
+	ip6   IPv6
+	frag6 IPv6Fragment
+	tcp   TCP
+	udp   UDP
+	icmp  ICMP
+	icmp6 ICMPv6
+	ns    NeighborSolicitation
+	na    NeighborAdvertisement
+	arp   ARP
+	dns   DNS
+	pl    Payload
+	raw   RawIP
+	opts  [6]TCPOption
+	seg   []byte
+	dq    [1]DNSQuestion
+	da    [4]DNSRecord
+	rdata [4][16]byte
+	cname [][]byte
+
+	text, bin []byte // body material
+}
+
+var (
+	gatewayMAC = MAC{0x00, 0x00, 0x5e, 0x00, 0x01, 0x01}
+	gateway4   = netip.AddrFrom4([4]byte{10, 0, 0, 254})
+	resolver4  = netip.AddrFrom4([4]byte{10, 0, 0, 53})
+	resolver6  = netip.MustParseAddr("2001:db8:0:1::53")
+)
+
+// Host names used in HTTP and DNS.
+var names = [...]string{
+	"www.example.com", "api.example.com", "static.example.net", "cdn.example.org",
+	"mail.example.com", "news.example.net", "shop.example.org", "img.example.com",
+	"login.example.net", "video.example.org", "docs.example.com", "blog.example.net",
+	"update.example.org", "maps.example.com", "search.example.net", "ads.example.org",
+	"ntp.example.com", "git.example.net", "wiki.example.org", "status.example.com",
+}
+
+var paths = [...]string{
+	"/", "/index.html", "/api/v1/items", "/api/v1/users/42", "/static/app.js",
+	"/static/style.css", "/images/logo.png", "/favicon.ico", "/search?q=packet+capture",
+	"/download/file.bin", "/news/2024/03/01/story.html", "/login", "/api/v2/events?since=1700000000",
+}
+
+var agents = [...]string{
+	"Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0 Safari/537.36",
+	"curl/8.5.0",
+	"Wget/1.21.4",
+	"python-requests/2.31.0",
+}
+
+var contentTypes = [...]string{
+	"text/html; charset=utf-8", "application/json", "text/css", "application/javascript",
+	"image/png", "application/octet-stream",
+}
+
+var words = [...]string{
+	"packet", "capture", "frame", "flow", "stream", "header", "payload", "layer",
+	"network", "protocol", "decode", "segment", "window", "address", "route", "the",
+	"a", "of", "and", "to", "in", "is", "for", "with", "on", "data", "time", "<p>", "</p>\n",
+}
+
+func newGenerator(o GenerateOptions) *generator {
+	g := &generator{o: o, r: newRNG(uint64(o.Seed)*0x9e3779b97f4a7c15 + 0x5eed)}
+	g.text = make([]byte, 0, 64<<10)
+	for len(g.text) < 64<<10-16 {
+		g.text = append(g.text, words[g.r.intn(len(words))]...)
+		g.text = append(g.text, ' ')
+	}
+	g.bin = make([]byte, 64<<10)
+	for i := 0; i < len(g.bin); i += 8 {
+		be.PutUint64(g.bin[i:], g.r.next())
+	}
+	g.seg = make([]byte, 0, 2048)
+	for k := range kinds {
+		if o.Traffic&kinds[k].traffic != 0 {
+			g.total += kinds[k].weight
+		}
+	}
+	g.flows = make([]flow, o.Flows)
+	for i := range g.flows {
+		g.newFlow(&g.flows[i])
+	}
+	return g
+}
+
+// step writes one frame of a random flow.
+func (g *generator) step() error {
+	f := &g.flows[g.r.intn(len(g.flows))]
+	if f.qi == f.qn {
+		f.qi, f.qn = 0, 0
+		g.plan(f)
+		if f.qn == 0 { // the flow is over: start another in its slot
+			g.newFlow(f)
+			g.plan(f)
+		}
+	}
+	a := f.q[f.qi]
+	f.qi++
+	// Time moves on by 1 to 150 microseconds per frame, now and then more.
+	d := int64(1 + g.r.intn(150))
+	if g.r.chance(5) {
+		d += int64(g.r.intn(20000))
+	}
+	g.now += d * 1000
+	return g.emit(f, &a)
+}
+
+func (f *flow) push(a action) {
+	f.q[f.qn] = a
+	f.qn++
+}
+
+// newFlow starts a new flow of a random enabled kind in slot f.
+func (g *generator) newFlow(f *flow) {
+	r := g.r
+	g.count++
+	pick := r.intn(g.total)
+	k := flowKind(0)
+	for ; k < numKinds; k++ {
+		if g.o.Traffic&kinds[k].traffic == 0 {
+			continue
+		}
+		if pick < kinds[k].weight {
+			break
+		}
+		pick -= kinds[k].weight
+	}
+	msg, frags := f.msg[:0], f.frags[:0]
+	*f = flow{kind: k, msg: msg, frags: frags}
+	c := r.intn(500)
+	f.cmac = MAC{0x02, 0x00, 0x0a, 0x00, byte(c >> 8), byte(c)}
+	f.smac = gatewayMAC
+	s := r.intn(len(names))
+	f.name = s
+	switch k {
+	case kindHTTP, kindUDP, kindPing, kindFragUDP:
+		f.v6 = r.chance(250)
+	case kindDNS:
+		f.v6 = r.chance(300)
+	case kindND:
+		f.v6 = true
+	case kindFragPing:
+		f.v6 = r.chance(300)
+	}
+	if f.v6 {
+		f.cip = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, byte(c >> 8), byte(c + 1)})
+		f.sip = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(s + 1)})
+		f.label = uint32(r.intn(1 << 20))
+	} else {
+		f.cip = netip.AddrFrom4([4]byte{10, 0, byte(c / 250), byte(c%250 + 1)})
+		f.sip = netip.AddrFrom4([4]byte{203, 0, 113, byte(s + 1)})
+		if s >= 10 {
+			f.sip = netip.AddrFrom4([4]byte{198, 51, 100, byte(s*7 + 1)})
+		}
+	}
+	f.cport = uint16(32768 + g.count%28000)
+	f.sttl = uint8(r.between(44, 60))
+	f.cid, f.sid = uint16(r.next()), uint16(r.next())
+	if k != kindARP && k != kindND {
+		f.raw = g.o.PcapNG && r.chance(150)
+	}
+	if !f.raw && (g.o.TagAll || r.chance(125)) {
+		f.ntags = 1
+		if r.chance(200) {
+			f.ntags = 2
+			f.tags[0] = VLAN{TPID: EtherTypeQinQ, ID: uint16(r.between(100, 200))}
+		}
+		f.tags[f.ntags-1] = VLAN{Priority: uint8(r.intn(8)), ID: uint16(r.between(2, 4094))}
+	}
+	switch k {
+	case kindHTTP:
+		f.sport = 80
+		if r.chance(150) {
+			f.sport = 8080
+		}
+		f.ciss, f.siss = uint32(r.next()), uint32(r.next())
+		f.ts = r.chance(700)
+		f.tsOff = uint32(r.next())
+		f.mss = 1460
+		if f.v6 {
+			f.mss = 1440
+		}
+		if f.ts {
+			f.mss -= 12
+		}
+		f.cwin, f.swin = uint16(r.between(200, 2048)), uint16(r.between(200, 1024))
+		f.left = 1
+		if r.chance(300) {
+			f.left = r.between(2, 4)
+		}
+	case kindDNS:
+		f.sport = 53
+		f.cport = uint16(r.between(1024, 65535))
+		f.dnsID = uint16(r.next())
+		f.qtype = DNSTypeA
+		if r.chance(300) {
+			f.qtype = DNSTypeAAAA
+		}
+		if f.v6 {
+			f.sip = resolver6
+		} else {
+			f.sip = resolver4
+		}
+		f.left = 1
+		if r.chance(200) {
+			f.left = 2 // the same question again (a retry)
+		}
+	case kindUDP:
+		f.sport = 443
+		if r.chance(300) {
+			f.sport = 123
+		}
+		f.left = r.between(2, 12)
+	case kindPing, kindFragPing:
+		f.pingID = uint16(r.next())
+		f.left = r.between(1, 4)
+		if k == kindFragPing {
+			f.left = 1
+		}
+	case kindND:
+		f.cip = linkLocal(f.cmac)
+		f.sip = linkLocal(gatewayMAC)
+	case kindARP:
+		f.cip = netip.AddrFrom4([4]byte{10, 0, byte(c / 250), byte(c%250 + 1)})
+		f.sip = gateway4
+		if r.chance(400) {
+			o := r.intn(500)
+			f.sip = netip.AddrFrom4([4]byte{10, 0, byte(o / 250), byte(o%250 + 1)})
+			f.smac = MAC{0x02, 0x00, 0x0a, 0x00, byte(o >> 8), byte(o)}
+		}
+	case kindFragUDP:
+		f.sport = 4789
+		if r.chance(500) {
+			f.sport = 2049
+		}
+	}
+}
+
+// linkLocal returns the EUI-64 link-local address of a MAC.
+func linkLocal(m MAC) netip.Addr {
+	return netip.AddrFrom16([16]byte{0xfe, 0x80, 0, 0, 0, 0, 0, 0,
+		m[0] ^ 2, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]})
+}
+
+// plan queues the next frames of f; none when the flow is over.
+func (g *generator) plan(f *flow) {
+	switch f.kind {
+	case kindHTTP:
+		g.planTCP(f)
+	case kindDNS:
+		if f.left > 0 {
+			f.left--
+			f.push(action{op: opDNSQuery, fromClient: true})
+			if f.left == 0 || g.r.chance(500) {
+				f.left = 0
+				f.push(action{op: opDNSAnswer})
+			}
+		}
+	case kindUDP:
+		if f.left > 0 {
+			f.left--
+			n := g.r.between(40, 1350)
+			if f.sport == 123 {
+				n = 48
+			}
+			f.push(action{op: opUDP, fromClient: f.state%2 == 0, n: n})
+			f.state++
+		}
+	case kindPing:
+		if f.left > 0 {
+			f.left--
+			f.state++
+			f.push(action{op: opPing, fromClient: true, i: f.state, n: 56})
+			if !g.r.chance(50) { // a few requests go unanswered
+				f.push(action{op: opPing, i: f.state, n: 56})
+			}
+		}
+	case kindND:
+		if f.state == 0 {
+			f.state = 1
+			f.push(action{op: opNS, fromClient: true})
+			f.push(action{op: opNA})
+		}
+	case kindARP:
+		if f.state == 0 {
+			f.state = 1
+			f.push(action{op: opARPRequest, fromClient: true})
+			f.push(action{op: opARPReply})
+		}
+	case kindFragUDP, kindFragPing:
+		g.planFrag(f)
+	}
+}
+
+// planTCP advances an HTTP connection by one burst of segments.
+func (g *generator) planTCP(f *flow) {
+	r := g.r
+	switch f.state {
+	case 0:
+		f.push(action{op: opTCP, fromClient: true, flags: SYN, seq: f.ciss})
+		f.cnext = f.ciss + 1
+		f.state = 1
+	case 1:
+		if r.chance(20) { // the SYN is retransmitted once
+			f.push(action{op: opTCP, fromClient: true, flags: SYN, seq: f.ciss})
+		}
+		f.push(action{op: opTCP, flags: SYN | ACK, seq: f.siss, ack: f.cnext})
+		f.snext = f.siss + 1
+		f.push(action{op: opTCP, fromClient: true, flags: ACK, seq: f.cnext, ack: f.snext})
+		f.state = 2
+		g.startRequest(f)
+	case 2: // request segments
+		n := min(f.mss, len(f.msg)+f.bodyLen-f.sent)
+		total := len(f.msg) + f.bodyLen
+		fl := ACK
+		if f.sent+n == total {
+			fl |= PSH
+		}
+		f.push(action{op: opTCP, fromClient: true, flags: fl, seq: f.cnext + uint32(f.sent), ack: f.snext, off: f.sent, n: n})
+		f.sent += n
+		if f.sent == total {
+			f.cnext += uint32(total)
+			if total > f.mss {
+				f.push(action{op: opTCP, flags: ACK, seq: f.snext, ack: f.cnext})
+			}
+			g.startResponse(f)
+			f.state = 3
+		}
+	case 3: // response segments
+		total := len(f.msg) + f.bodyLen
+		n := min(f.mss, total-f.sent)
+		seq := f.snext + uint32(f.sent)
+		if n2 := min(f.mss, total-f.sent-n); n2 > 0 && r.chance(15) {
+			// Out of order: the next segment overtakes this one; the client
+			// sends a duplicate ACK with a SACK block, then acks both.
+			s2 := seq + uint32(n)
+			f.push(action{op: opTCP, flags: ACK, seq: s2, ack: f.cnext, off: f.sent + n, n: n2})
+			f.push(action{op: opTCP, fromClient: true, flags: ACK, seq: f.cnext, ack: seq, sack: true, sl: s2, sr: s2 + uint32(n2)})
+			f.push(action{op: opTCP, flags: ACK, seq: seq, ack: f.cnext, off: f.sent, n: n})
+			f.sent += n + n2
+			f.push(action{op: opTCP, fromClient: true, flags: ACK, seq: f.cnext, ack: f.snext + uint32(f.sent)})
+			f.unacked = 0
+		} else {
+			fl := ACK
+			if f.sent+n == total {
+				fl |= PSH
+			}
+			a := action{op: opTCP, flags: fl, seq: seq, ack: f.cnext, off: f.sent, n: n}
+			f.push(a)
+			if r.chance(10) { // retransmission
+				f.push(a)
+			}
+			f.sent += n
+			f.unacked++
+			if f.unacked == 2 || f.sent == total {
+				f.push(action{op: opTCP, fromClient: true, flags: ACK, seq: f.cnext, ack: f.snext + uint32(f.sent)})
+				f.unacked = 0
+			}
+		}
+		if f.sent == total {
+			f.snext += uint32(total)
+			f.left--
+			if f.left > 0 {
+				g.startRequest(f)
+				f.state = 2
+			} else {
+				f.state = 4
+			}
+		}
+	case 4: // close
+		switch p := r.intn(100); {
+		case p < 88:
+			f.push(action{op: opTCP, fromClient: true, flags: FIN | ACK, seq: f.cnext, ack: f.snext})
+			f.push(action{op: opTCP, flags: FIN | ACK, seq: f.snext, ack: f.cnext + 1})
+			f.push(action{op: opTCP, fromClient: true, flags: ACK, seq: f.cnext + 1, ack: f.snext + 1})
+		case p < 95:
+			f.push(action{op: opTCP, flags: RST | ACK, seq: f.snext, ack: f.cnext})
+		default:
+			f.push(action{op: opTCP, fromClient: true, flags: RST | ACK, seq: f.cnext, ack: f.snext})
+		}
+		f.state = 5
+	}
+}
+
+// startRequest builds the next HTTP request of f into f.msg.
+func (g *generator) startRequest(f *flow) {
+	r := g.r
+	f.fromClient, f.sent = true, 0
+	f.bodyLen, f.bodyBin = 0, false
+	method := "GET"
+	if r.chance(150) {
+		method = "POST"
+		f.bodyLen = r.between(20, 6000)
+		f.bodyBin = r.chance(300)
+		f.bodyOff = r.intn(len(g.text))
+	}
+	b := f.msg[:0]
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = append(b, paths[r.intn(len(paths))]...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, names[f.name]...)
+	b = append(b, "\r\nUser-Agent: "...)
+	b = append(b, agents[r.intn(len(agents))]...)
+	b = append(b, "\r\nAccept: */*\r\nAccept-Encoding: identity\r\nConnection: keep-alive\r\n"...)
+	if f.bodyLen > 0 {
+		b = append(b, "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "...)
+		b = appendInt(b, f.bodyLen)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	f.msg = b
+}
+
+// startResponse builds the response header into f.msg and picks its body.
+func (g *generator) startResponse(f *flow) {
+	r := g.r
+	f.fromClient, f.sent = false, 0
+	code := 200
+	switch p := r.intn(100); {
+	case p < 5:
+		code = 304
+	case p < 10:
+		code = 404
+	case p < 13:
+		code = 301
+	case p < 15:
+		code = 500
+	}
+	ct := r.intn(len(contentTypes))
+	switch {
+	case code == 304:
+		f.bodyLen = 0
+	case code != 200:
+		f.bodyLen = r.between(100, 600)
+		ct = 0
+	default:
+		switch p := r.intn(100); {
+		case p < 40:
+			f.bodyLen = r.between(0, 2000)
+		case p < 75:
+			f.bodyLen = r.between(2000, 20000)
+		case p < 95:
+			f.bodyLen = r.between(20000, 100000)
+		default:
+			f.bodyLen = r.between(100000, 400000)
+		}
+	}
+	f.bodyBin = ct >= 4
+	f.bodyOff = r.intn(len(g.text))
+	b := f.msg[:0]
+	b = append(b, "HTTP/1.1 "...)
+	b = appendInt(b, code)
+	b = append(b, ' ')
+	b = append(b, StatusText(code)...)
+	b = append(b, "\r\nServer: nginx/1.24.0\r\nDate: "...)
+	b = g.o.Start.Add(time.Duration(g.now)).UTC().AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 GMT")
+	if code != 304 {
+		b = append(b, "\r\nContent-Type: "...)
+		b = append(b, contentTypes[ct]...)
+		b = append(b, "\r\nContent-Length: "...)
+		b = appendInt(b, f.bodyLen)
+	}
+	if code == 301 {
+		b = append(b, "\r\nLocation: https://"...)
+		b = append(b, names[f.name]...)
+		b = append(b, '/')
+	}
+	b = append(b, "\r\nConnection: keep-alive\r\n\r\n"...)
+	f.msg = b
+}
+
+func appendInt(b []byte, v int) []byte {
+	var d [20]byte
+	i := len(d)
+	for {
+		i--
+		d[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return append(b, d[i:]...)
+}
+
+// message copies bytes [off, off+n) of f's current message (header, then
+// body material) into g.seg.
+func (g *generator) message(f *flow, off, n int) []byte {
+	b := g.seg[:0]
+	if off < len(f.msg) {
+		k := min(n, len(f.msg)-off)
+		b = append(b, f.msg[off:off+k]...)
+		off, n = off+k, n-k
+	}
+	src := g.text
+	if f.bodyBin {
+		src = g.bin
+	}
+	p := (f.bodyOff + off - len(f.msg)) % len(src)
+	for n > 0 {
+		k := min(n, len(src)-p)
+		b = append(b, src[p:p+k]...)
+		n -= k
+		p = 0
+	}
+	g.seg = b
+	return b
+}
+
+// fill copies n bytes of body material at a random place into g.seg.
+func (g *generator) fill(n int, bin bool) []byte {
+	src := g.text
+	if bin {
+		src = g.bin
+	}
+	b := g.seg[:0]
+	p := g.r.intn(len(src))
+	for n > 0 {
+		k := min(n, len(src)-p)
+		b = append(b, src[p:p+k]...)
+		n -= k
+		p = 0
+	}
+	g.seg = b
+	return b
+}
+
+// planFrag builds a large datagram once, splits it into fragments, and
+// queues one fragment per step.
+func (g *generator) planFrag(f *flow) {
+	r := g.r
+	if f.state == 0 {
+		f.state = 1
+		n := r.between(1600, 8000)
+		mtu := 1500
+		if r.chance(150) {
+			mtu = 576
+			if f.v6 {
+				mtu = 1280
+			}
+		}
+		g.ls[0] = g.ipLayer(f, true)
+		if f.kind == kindFragUDP {
+			g.udp = UDP{SrcPort: f.cport, DstPort: f.sport}
+			g.ls[1] = &g.udp
+		} else if f.v6 {
+			g.icmp6 = ICMPv6{Type: ICMPv6EchoRequest, ID: f.pingID, Seq: 1}
+			g.ls[1] = &g.icmp6
+		} else {
+			g.icmp = ICMP{Type: ICMPEchoRequest, ID: f.pingID, Seq: 1}
+			g.ls[1] = &g.icmp
+		}
+		g.pl = g.fill(n, f.kind == kindFragUDP)
+		g.ls[2] = &g.pl
+		dg, err := g.bl.Build(g.ls[:3]...)
+		if err != nil {
+			panic("craft: generator built an invalid datagram: " + err.Error())
+		}
+		var frags [][]byte
+		if f.v6 {
+			frags, err = FragmentIPv6(dg, mtu, r.next32())
+		} else {
+			frags, err = FragmentIPv4(dg, mtu)
+		}
+		if err != nil {
+			panic("craft: generator fragmented badly: " + err.Error())
+		}
+		if r.chance(250) {
+			Shuffle(frags, r.next())
+		}
+		if r.chance(60) { // one fragment arrives twice
+			frags = append(frags, frags[r.intn(len(frags))])
+		}
+		f.frags = append(f.frags[:0], frags...)
+	}
+	if i := f.state - 1; i < len(f.frags) {
+		f.push(action{op: opFrag, fromClient: true, i: i})
+		f.state++
+	}
+}
+
+// ipLayer sets up the generator's IPv4 or IPv6 layer for a frame of f.
+func (g *generator) ipLayer(f *flow, fromClient bool) Layer {
+	src, dst, ttl := f.cip, f.sip, uint8(64)
+	if !fromClient {
+		src, dst, ttl = f.sip, f.cip, f.sttl
+	}
+	if f.v6 {
+		g.ip6 = IPv6{FlowLabel: f.label, HopLimit: ttl, Src: src, Dst: dst}
+		if f.kind == kindND {
+			g.ip6.HopLimit = 255
+		}
+		return &g.ip6
+	}
+	var id uint16
+	if fromClient {
+		f.cid++
+		id = f.cid
+	} else {
+		f.sid++
+		id = f.sid
+	}
+	g.ip4 = IPv4{ID: id, DF: f.kind == kindHTTP, TTL: ttl, Src: src, Dst: dst}
+	return &g.ip4
+}
+
+// link puts the link layers of a frame of f into g.ls and returns their
+// number.
+func (g *generator) link(f *flow, fromClient bool, dst MAC) int {
+	if f.raw {
+		return 0
+	}
+	g.eth = Ethernet{Src: f.cmac, Dst: dst, Pad: !fromClient}
+	if !fromClient {
+		g.eth.Src, g.eth.Dst = f.smac, f.cmac
+	}
+	g.ls[0] = &g.eth
+	for t := 0; t < f.ntags; t++ {
+		g.vlan[t] = f.tags[t]
+		g.ls[1+t] = &g.vlan[t]
+	}
+	return 1 + f.ntags
+}
+
+// emit builds and writes the frame of action a.
+func (g *generator) emit(f *flow, a *action) error {
+	n := g.link(f, a.fromClient, f.smac)
+	switch a.op {
+	case opTCP, opDNSQuery, opDNSAnswer, opUDP, opPing:
+		g.ls[n] = g.ipLayer(f, a.fromClient)
+		n++
+	}
+	sport, dport := f.cport, f.sport
+	if !a.fromClient {
+		sport, dport = dport, sport
+	}
+	switch a.op {
+	case opTCP:
+		n = g.tcpSegment(f, a, n, sport, dport)
+	case opDNSQuery, opDNSAnswer:
+		g.udp = UDP{SrcPort: sport, DstPort: dport}
+		g.ls[n] = &g.udp
+		g.ls[n+1] = g.dnsMessage(f, a.op == opDNSAnswer)
+		n += 2
+	case opUDP:
+		g.udp = UDP{SrcPort: sport, DstPort: dport}
+		g.pl = g.fill(a.n, true)
+		g.ls[n], g.ls[n+1] = &g.udp, &g.pl
+		n += 2
+	case opPing:
+		g.pl = g.fill(a.n, true)
+		if f.v6 {
+			g.icmp6 = ICMPv6{Type: ICMPv6EchoRequest, ID: f.pingID, Seq: uint16(a.i)}
+			if !a.fromClient {
+				g.icmp6.Type = ICMPv6EchoReply
+			}
+			g.ls[n] = &g.icmp6
+		} else {
+			g.icmp = ICMP{Type: ICMPEchoRequest, ID: f.pingID, Seq: uint16(a.i)}
+			if !a.fromClient {
+				g.icmp.Type = ICMPEchoReply
+			}
+			g.ls[n] = &g.icmp
+		}
+		g.ls[n+1] = &g.pl
+		n += 2
+	case opNS:
+		// To the solicited-node multicast group of the target.
+		t := f.sip.As16()
+		g.eth.Dst = MAC{0x33, 0x33, 0xff, t[13], t[14], t[15]}
+		g.ip6 = IPv6{HopLimit: 255, Src: f.cip, Dst: netip.AddrFrom16([16]byte{0xff, 0x02, 10: 0, 11: 1, 12: 0xff, 13: t[13], 14: t[14], 15: t[15]})}
+		g.ns = NeighborSolicitation{Target: f.sip, SourceMAC: f.cmac}
+		g.ls[n], g.ls[n+1] = &g.ip6, &g.ns
+		n += 2
+	case opNA:
+		g.ip6 = IPv6{HopLimit: 255, Src: f.sip, Dst: f.cip}
+		g.na = NeighborAdvertisement{Router: true, Solicited: true, Override: true, Target: f.sip, TargetMAC: f.smac}
+		g.ls[n], g.ls[n+1] = &g.ip6, &g.na
+		n += 2
+	case opARPRequest:
+		g.eth.Dst = Broadcast
+		g.arp = ARP{Op: ARPRequest, SenderMAC: f.cmac, SenderIP: f.cip, TargetIP: f.sip}
+		g.ls[n] = &g.arp
+		n++
+	case opARPReply:
+		g.arp = ARP{Op: ARPReply, SenderMAC: f.smac, SenderIP: f.sip, TargetMAC: f.cmac, TargetIP: f.cip}
+		g.ls[n] = &g.arp
+		n++
+	case opFrag:
+		g.raw = f.frags[a.i]
+		g.ls[n] = &g.raw
+		n++
+	default:
+		return errors.New("unknown generator action")
+	}
+	b, err := g.bl.Build(g.ls[:n]...)
+	if err != nil {
+		return err
+	}
+	t := g.o.Start.Add(time.Duration(g.now))
+	var iface uint32
+	if f.raw {
+		iface = 1
+	}
+	return g.write(iface, t.Unix(), uint32(t.Nanosecond()), b)
+}
+
+// tcpSegment adds the TCP layer (and payload) of action a at g.ls[n].
+func (g *generator) tcpSegment(f *flow, a *action, n int, sport, dport uint16) int {
+	win := f.cwin
+	if !a.fromClient {
+		win = f.swin
+	}
+	if a.flags&SYN != 0 {
+		win = 64240
+		if !a.fromClient {
+			win = 65160
+		}
+	}
+	g.tcp = TCP{SrcPort: sport, DstPort: dport, Seq: a.seq, Ack: a.ack, Flags: a.flags, Window: win}
+	opts := g.opts[:0]
+	tsval := uint32(g.now/1e6) + f.tsOff
+	tsecr := tsval - 3
+	if a.flags&ACK == 0 {
+		tsecr = 0
+	}
+	switch {
+	case a.flags&SYN != 0:
+		opts = append(opts, TCPMSS(uint16(f.mss+12*b2i(f.ts))), TCPSACKPermitted())
+		if f.ts {
+			opts = append(opts, TCPTimestamps(tsval, tsecr))
+		}
+		opts = append(opts, TCPNop(), TCPWindowScale(7))
+	case a.flags&RST != 0:
+	case a.sack:
+		opts = append(opts, TCPNop(), TCPNop())
+		if f.ts {
+			opts = append(opts, TCPTimestamps(tsval, tsecr), TCPNop(), TCPNop())
+		}
+		opts = append(opts, TCPSACK(SACKBlock{a.sl, a.sr}))
+	case f.ts:
+		opts = append(opts, TCPNop(), TCPNop(), TCPTimestamps(tsval, tsecr))
+	}
+	g.tcp.Options = opts
+	g.ls[n] = &g.tcp
+	n++
+	if a.n > 0 {
+		g.pl = g.message(f, a.off, a.n)
+		g.ls[n] = &g.pl
+		n++
+	}
+	return n
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// dnsMessage sets up the generator's DNS layer for a query or its answer.
+func (g *generator) dnsMessage(f *flow, answer bool) Layer {
+	name := names[f.name]
+	g.dq[0] = DNSQuestion{Name: name, Type: f.qtype}
+	g.dns = DNS{ID: f.dnsID, RecursionDesired: true, Questions: g.dq[:]}
+	if !answer {
+		return &g.dns
+	}
+	g.dns.Response, g.dns.RecursionAvailable = true, true
+	r := g.r
+	if r.chance(50) {
+		g.dns.RCode = 3 // NXDOMAIN
+		return &g.dns
+	}
+	owner := name
+	rr := g.da[:0]
+	if r.chance(200) {
+		if g.cname == nil {
+			for i := range names {
+				c, _ := DNSName("edge-" + fmt.Sprint(i) + ".cdn.example.net")
+				g.cname = append(g.cname, c)
+			}
+		}
+		rr = append(rr, DNSRecord{Name: owner, Type: DNSTypeCNAME, TTL: 300, Data: g.cname[f.name]})
+		owner = "edge-" + fmt.Sprint(f.name) + ".cdn.example.net"
+	}
+	for k := r.between(1, 3); k > 0; k-- {
+		d := &g.rdata[len(rr)]
+		n := 4
+		if f.qtype == DNSTypeAAAA {
+			n = 16
+			copy(d[:], []byte{0x20, 0x01, 0x0d, 0xb8, 0xab, 0xcd})
+			d[15] = byte(r.intn(250) + 1)
+		} else {
+			d[0], d[1], d[2], d[3] = 192, 0, 2, byte(r.intn(250)+1)
+		}
+		rr = append(rr, DNSRecord{Name: owner, Type: f.qtype, TTL: uint32(r.between(30, 86400)), Data: d[:n]})
+	}
+	g.dns.Answers = rr
+	return &g.dns
+}
+
+// next32 returns 32 random bits.
+func (r *rng) next32() uint32 { return uint32(r.next() >> 32) }
