@@ -438,13 +438,8 @@ func (r *Reader) readPacket(f *Frame, start int64, typ, length uint32) error {
 	if err := r.checkCapLen(start, capLen, c); err != nil {
 		return err
 	}
-	r.br.Discard(epbDataOff)
-	r.off += epbDataOff
-	data, k, err := r.read(int(capLen))
+	data, err := r.packetData(start, typ, length, epbDataOff, capLen)
 	if err != nil {
-		return r.failAt(start, short(blockName(typ), int64(length), epbDataOff+int64(k), err))
-	}
-	if err := r.endBlock(start, typ, length); err != nil {
 		return err
 	}
 	sec, nsec := c.split(ts)
@@ -484,13 +479,8 @@ func (r *Reader) readSimple(f *Frame, start int64, length uint32) error {
 	if err := r.checkCapLen(start, capLen, c); err != nil {
 		return err
 	}
-	r.br.Discard(spbDataOff)
-	r.off += spbDataOff
-	data, k, err := r.read(int(capLen))
+	data, err := r.packetData(start, blockSPB, length, spbDataOff, capLen)
 	if err != nil {
-		return r.failAt(start, short(blockName(blockSPB), int64(length), spbDataOff+int64(k), err))
-	}
-	if err := r.endBlock(start, blockSPB, length); err != nil {
 		return err
 	}
 	r.index++
@@ -504,6 +494,37 @@ func (r *Reader) readSimple(f *Frame, start int64, length uint32) error {
 	f.Interface = 0
 	f.Data = data
 	return nil
+}
+
+// packetData consumes the packet block of the given type and length that
+// begins at start (nothing of it consumed yet) and returns the capLen
+// bytes of packet data found at dataOff. A block that fits in the bufio
+// buffer is checked and returned in place; a larger one has its data
+// copied to the record buffer and the rest discarded.
+func (r *Reader) packetData(start int64, typ, length, dataOff, capLen uint32) ([]byte, error) {
+	if length <= bufSize {
+		blk, err := r.peek(int(length))
+		if err != nil {
+			return nil, r.failAt(start, short(blockName(typ), int64(length), int64(len(blk)), err))
+		}
+		if tl := r.u32(blk[length-blockTrailerLen:]); tl != length {
+			return nil, r.failAt(start, because(ErrBadBlock, "bad %s: trailing length %d does not match leading length %d", blockName(typ), tl, length))
+		}
+		r.br.Discard(int(length))
+		r.off += int64(length)
+		end := dataOff + capLen
+		return blk[dataOff:end:end], nil
+	}
+	r.br.Discard(int(dataOff))
+	r.off += int64(dataOff)
+	data, k, err := r.readCopy(int(capLen))
+	if err != nil {
+		return nil, r.failAt(start, short(blockName(typ), int64(length), int64(dataOff)+int64(k), err))
+	}
+	if err := r.endBlock(start, typ, length); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // checkCapLen applies MaxRecord and, with StrictSnapLen, the interface's

@@ -244,9 +244,29 @@ func (r *Reader) discard(n int64) (int64, error) {
 	return done, nil
 }
 
-// read reads n bytes into the record buffer, growing it as needed (the
-// callers bound n), and returns them.
+// read consumes n bytes and returns them. Up to bufSize bytes are returned
+// in place, from the bufio buffer (no copy); they stay valid until the
+// next read from r.br, so a caller must not read again while it needs
+// them. Larger reads go to the record buffer (see readCopy).
 func (r *Reader) read(n int) ([]byte, int, error) {
+	if n > bufSize {
+		return r.readCopy(n)
+	}
+	p, err := r.br.Peek(n)
+	if len(p) < n {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, len(p), err
+	}
+	r.br.Discard(n)
+	r.off += int64(n)
+	return p[:n:n], n, nil
+}
+
+// readCopy reads n bytes into the record buffer, growing it as needed (the
+// callers bound n), and returns them.
+func (r *Reader) readCopy(n int) ([]byte, int, error) {
 	if cap(r.buf) < n {
 		c := 2 * cap(r.buf)
 		if c < 2048 {

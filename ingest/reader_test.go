@@ -619,3 +619,89 @@ func TestOpen(t *testing.T) {
 		t.Errorf("stdin: %d frames, name %q", n, r.Meta().Name)
 	}
 }
+
+// TestLargeRecords covers records and blocks larger than the bufio buffer
+// (read through the record buffer instead of in place), whole and cut.
+func TestLargeRecords(t *testing.T) {
+	ps := genPackets(9, 6, 60_000, 200_000, 1)
+	ps[2].data = ps[2].data[:100] // a small packet between large ones
+	ps[2].origLen = 100
+	pcap := pcapBytes(t, PcapWriterOptions{LinkType: 1}, ps)
+	b := newNG(true).shb(true, 1, 0).idb(1, 0)
+	bigStart := 0
+	for i, p := range ps {
+		if i == 3 {
+			bigStart = b.buf.Len()
+			// Small packet data in a block made large by an option.
+			body := make([]byte, 20)
+			b.order.PutUint32(body[12:], 5)
+			b.order.PutUint32(body[16:], 5)
+			body = pad4(append(body, 1, 2, 3, 4, 5))
+			body = append(body, b.opt(1, make([]byte, 65000))...)
+			body = append(body, b.opt(1, make([]byte, 65000))...)
+			b.block(blockEPB, body)
+		}
+		b.epb(0, uint64(p.sec)*1e6+uint64(p.nsec/1000), p.origLen, p.data)
+	}
+	ng := b.bytes()
+	for name, tc := range map[string]struct {
+		data []byte
+		n    int
+	}{"pcap": {pcap, 6}, "pcapng": {ng, 7}} {
+		frames, _, err := readAll(t, tc.data, ReaderOptions{})
+		if err != nil || len(frames) != tc.n {
+			t.Fatalf("%s: %d frames, %v", name, len(frames), err)
+		}
+		j := 0
+		for i, f := range frames {
+			if name == "pcapng" && i == 3 {
+				if !bytes.Equal(f.Data, []byte{1, 2, 3, 4, 5}) {
+					t.Errorf("pcapng frame 4: %v", f.Data)
+				}
+				continue
+			}
+			if !bytes.Equal(f.Data, ps[j].data) || f.OrigLen != ps[j].origLen {
+				t.Errorf("%s frame %d differs", name, i+1)
+			}
+			j++
+		}
+		// Cut in the middle of the last (large) record.
+		cut := tc.data[:len(tc.data)-50_000]
+		frames, _, err = readAll(t, cut, ReaderOptions{})
+		wantErr(t, err, ErrTruncated)
+		if len(frames) != tc.n-1 {
+			t.Errorf("%s cut: %d frames, want %d", name, len(frames), tc.n-1)
+		}
+	}
+	// Cut inside the options of the large block of frame 4.
+	frames, _, err := readAll(t, ng[:bigStart+100_000], ReaderOptions{})
+	if !errors.Is(err, ErrTruncated) || len(frames) != 3 {
+		t.Errorf("cut in large options: %d frames, %v", len(frames), err)
+	}
+}
+
+func TestWriterErrors(t *testing.T) {
+	w, err := NewPcapNGWriter(io.Discard, PcapNGWriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.AddInterface(70000, 0, 6); err == nil {
+		t.Error("link type 70000 accepted")
+	}
+	if _, err := w.AddInterface(1, 0, 20); err == nil {
+		t.Error("if_tsresol 10^-20 accepted")
+	}
+	id, _ := w.AddInterface(1, 0, 12)
+	if err := w.WritePacket(id, 1_600_000_000, 0, 1, []byte{1}); err == nil {
+		t.Error("timestamp overflowing 64-bit picoseconds accepted")
+	}
+	if err := w.WritePacket(id, 1_000_000, 5, 1, []byte{1}); err != nil {
+		t.Errorf("small picosecond timestamp: %v", err)
+	}
+	if err := w.WritePacket(id+1, 0, 0, 1, []byte{1}); err == nil {
+		t.Error("unknown interface accepted")
+	}
+	if err := w.WritePacket(id, -1, 0, 1, []byte{1}); err == nil {
+		t.Error("negative time accepted")
+	}
+}
