@@ -6,6 +6,7 @@ package decoder
 // FuzzLink target (in llc_test.go, with the corpus comparison TestLinkCorpus).
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -136,7 +137,20 @@ func runLinkCases(t *testing.T, cases []linkCase) {
 				t.Errorf("Fields left %d containers open", tr.Depth())
 			}
 			for path, want := range c.fields {
+				if p, ok := strings.CutSuffix(path, "#"); ok {
+					// "a.b#": number of children of the container a.b.
+					if got := fmt.Sprint(linkCount(&tr, strings.Split(p, ".")...)); got != want {
+						t.Errorf("field %s = %s children, want %s", p, got, want)
+					}
+					continue
+				}
 				n := tr.Lookup(strings.Split(path, ".")...)
+				if want == "<absent>" {
+					if n != nil {
+						t.Errorf("field %s = %q, want it absent", path, linkNodeString(n))
+					}
+					continue
+				}
 				if n == nil {
 					t.Errorf("field %s missing", path)
 					continue
@@ -202,6 +216,14 @@ func linkAllocs(t *testing.T, first Proto, data []byte) {
 	if p.Failed() {
 		t.Errorf("alloc frame fails to decode: %v", &p.Err)
 	}
+}
+
+// linkIPv4With returns an IPv4 header (no options, checksum not set) for
+// the given protocol and payload, followed by the payload.
+func linkIPv4With(proto byte, payload []byte) []byte {
+	h := []byte{0x45, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}
+	binary.BigEndian.PutUint16(h[2:], uint16(20+len(payload)))
+	return append(h, payload...)
 }
 
 // Ethernet headers for the hand-built frames.
