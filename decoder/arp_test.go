@@ -37,8 +37,8 @@ func TestARP(t *testing.T) {
 		},
 		{
 			name: "zero address lengths", first: ProtoARP,
-			data:  lhex(t, "0001 0800 00 00 0002"),
-			chain: "ARP",
+			data:   lhex(t, "0001 0800 00 00 0002"),
+			chain:  "ARP",
 			fields: map[string]string{"arp.sha": "", "arp.len": "8", "arp.oper": "reply [2]"},
 		},
 		{

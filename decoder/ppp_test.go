@@ -68,8 +68,8 @@ func TestPPPoE(t *testing.T) {
 		},
 		{
 			name: "session length trims the padding", first: ProtoEthernet,
-			data:  lhex(t, eth+"8864 1100 1234 0006 c021 01010004 00000000"),
-			chain: "Ethernet:PPPoE:PPP",
+			data:   lhex(t, eth+"8864 1100 1234 0006 c021 01010004 00000000"),
+			chain:  "Ethernet:PPPoE:PPP",
 			fields: map[string]string{"ethernet.pppoe.ppp.payload": "01010004"},
 		},
 		{
@@ -84,8 +84,8 @@ func TestPPPoE(t *testing.T) {
 		},
 		{
 			name: "session length beyond capture is kept", first: ProtoPPPoE,
-			data:  lhex(t, "1100 0001 05dc 0021"+ip),
-			chain: "PPPoE:PPP:IPv4",
+			data:   lhex(t, "1100 0001 05dc 0021"+ip),
+			chain:  "PPPoE:PPP:IPv4",
 			fields: map[string]string{"pppoe.len": "1500"},
 		},
 		{
