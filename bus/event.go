@@ -234,7 +234,13 @@ type CaptureEnd struct {
 	Seq     uint64 `msgpack:"seq"`
 	Frames  uint64 `msgpack:"frames"`
 	Batches uint64 `msgpack:"batches"`
-	Err     string `msgpack:"err,omitempty"`
+	// Sec and Nsec are the timestamp of the last frame.
+	Sec  int64  `msgpack:"sec"`
+	Nsec uint32 `msgpack:"nsec"`
+	Err  string `msgpack:"err,omitempty"`
+	// Meta is the capture metadata as it stands at the end (pcapng
+	// interfaces may follow the first frames).
+	Meta *Meta `msgpack:"meta,omitempty"`
 }
 
 // Mark is the position of the end of an input batch: its sequence, and the
@@ -367,15 +373,21 @@ var protoByKey = func() map[string]decoder.Proto {
 // frame bytes and the tree: encode it before either changes.
 func DecodedFrameOf(f *ingest.Frame, p *decoder.Packet, t *decoder.Tree) DecodedFrame {
 	df := DecodedFrame{Frame: FrameOf(f), Fragment: p.Fragment, Stopped: p.Stopped, Tree: TreeValue{t}}
-	df.Chain = p.Chain()
+	df.Chain = string(reporter.AppendChain(nil, p))
 	df.Layers = make([]LayerSpan, p.N)
 	for i := 0; i < p.N; i++ {
 		df.Layers[i] = LayerSpan(p.Layers[i])
 	}
-	if p.Failed() {
-		df.Error = &LayerError{Layer: p.Err.Proto.Key(), Offset: p.Err.Offset, Kind: errKind(p.Err.Err), Reason: p.Err.Err.Error()}
-	}
+	df.Error = ErrorOf(p)
 	return df
+}
+
+// ErrorOf returns the wire form of p's decoding error, nil if none.
+func ErrorOf(p *decoder.Packet) *LayerError {
+	if !p.Failed() {
+		return nil
+	}
+	return &LayerError{Layer: p.Err.Proto.Key(), Offset: p.Err.Offset, Kind: errKind(p.Err.Err), Reason: p.Err.Err.Error()}
 }
 
 func errKind(err error) string {

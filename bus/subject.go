@@ -158,9 +158,9 @@ func CaptureOf(subject string) string {
 }
 
 // PartitionOf returns the partition for a symmetric flow hash.
-func PartitionOf(hash uint64, partitions int) int {
+func PartitionOf(hash uint32, partitions int) int {
 	if partitions <= 1 {
 		return 0
 	}
-	return int(hash % uint64(partitions))
+	return int(hash % uint32(partitions))
 }

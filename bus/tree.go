@@ -268,3 +268,34 @@ func decodeValue(d *msgpack.Decoder, t *decoder.Tree, key string, budget *int) e
 	}
 	return nil
 }
+
+// EncodeSubtree writes node i of nodes (an object) as a map of its
+// children, as EncodeTree writes a whole tree; a leaf is written as its
+// value.
+func EncodeSubtree(e *msgpack.Encoder, nodes []decoder.Node, i int) error {
+	return encodeNode(e, nodes, i)
+}
+
+// LayerNode returns the index in t of the report object of layer n of a
+// frame tree built by reporter.BuildFrame (the objects nest in layer
+// order), or -1.
+func LayerNode(t *decoder.Tree, p *decoder.Packet, n int) int {
+	lo, hi := 0, len(t.Nodes)
+	at := -1
+	for l := 0; l <= n; l++ {
+		key := p.Layers[l].Proto.Key()
+		at = -1
+		for i := lo; i < hi; i = nextSibling(t.Nodes, i) {
+			nd := &t.Nodes[i]
+			if nd.Kind == decoder.KindObject && nd.Key == key {
+				at = i
+				break
+			}
+		}
+		if at < 0 {
+			return -1
+		}
+		lo, hi = at+1, nextSibling(t.Nodes, at)
+	}
+	return at
+}

@@ -1,0 +1,380 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/pcapflow/pcapflow/bus"
+	"github.com/pcapflow/pcapflow/bus/jsbus"
+	"github.com/pcapflow/pcapflow/decoder"
+	"github.com/pcapflow/pcapflow/reporter"
+)
+
+// DecoderConfig configures a decoder service. The zero value is usable.
+type DecoderConfig struct {
+	// Workers is the number of batches decoded at once by this instance
+	// (default 2). Any number of instances may share the work.
+	Workers int
+	// Durable is the shared durable consumer (default bus.DecoderDurable);
+	// Filter its subject filter (default every capture's FRAMES).
+	Durable string
+	Filter  string
+	// Gen is the generation stamped on the outputs (replay sets it).
+	Gen uint32
+	// AckWait is how long an unacknowledged batch waits before it is
+	// redelivered to another decoder (default 30s); MaxAckPending bounds
+	// the batches in flight over all instances (default 64), which also
+	// bounds the reorder buffers downstream.
+	AckWait       time.Duration
+	MaxAckPending int
+	// PullMaxBytes bounds the bytes buffered per worker (default 4 MiB).
+	PullMaxBytes int
+	// NoEvents turns the per-protocol event subjects off.
+	NoEvents bool
+	// StopAfterEnd makes Run return once the end marker of a capture is
+	// processed and nothing is pending (used by replay).
+	StopAfterEnd bool
+}
+
+func (c *DecoderConfig) defaults() {
+	if c.Workers <= 0 {
+		c.Workers = 2
+	}
+	if c.Durable == "" {
+		c.Durable = bus.DecoderDurable
+	}
+	if c.Filter == "" {
+		c.Filter = bus.FramesRoot + ".>"
+	}
+	if c.AckWait <= 0 {
+		c.AckWait = 30 * time.Second
+	}
+	if c.MaxAckPending <= 0 {
+		c.MaxAckPending = 64
+	}
+	if c.PullMaxBytes <= 0 {
+		c.PullMaxBytes = 4 << 20
+	}
+}
+
+// ConsumerConfig returns the durable consumer the decoders share.
+func (c DecoderConfig) ConsumerConfig() jetstream.ConsumerConfig {
+	c.defaults()
+	return jetstream.ConsumerConfig{
+		Durable:       c.Durable,
+		FilterSubject: c.Filter,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       c.AckWait,
+		MaxAckPending: c.MaxAckPending,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxDeliver:    -1,
+	}
+}
+
+// Decoder is the stateless decoding stage: FRAMES → DECODED.
+type Decoder struct {
+	c   *jsbus.Conn
+	cfg DecoderConfig
+	log *slog.Logger
+
+	mu    sync.Mutex
+	metas map[string]*captureCfg
+	ended chan string
+}
+
+type captureCfg struct {
+	dec   *decoder.Decoder
+	parts int
+}
+
+// NewDecoder returns a decoder service on c.
+func NewDecoder(c *jsbus.Conn, cfg DecoderConfig) *Decoder {
+	cfg.defaults()
+	return &Decoder{c: c, cfg: cfg, log: c.Log.With("stage", "decoder"), metas: map[string]*captureCfg{}, ended: make(chan string, 16)}
+}
+
+// Run consumes until ctx ends, then drains: the batches being decoded are
+// finished and acknowledged before it returns.
+func (d *Decoder) Run(ctx context.Context) error {
+	cons, err := d.c.JS.CreateOrUpdateConsumer(ctx, bus.StreamFrames, d.cfg.ConsumerConfig())
+	if err != nil {
+		return fmt.Errorf("decoder: create consumer: %w", err)
+	}
+	errs := make(chan error, d.cfg.Workers)
+	var ccs []jetstream.ConsumeContext
+	for i := 0; i < d.cfg.Workers; i++ {
+		w := &decodeWorker{d: d, pub: d.c.NewPublisher(), w: newMsgWriter()}
+		cc, err := cons.Consume(func(m jetstream.Msg) { w.handle(ctx, m) },
+			jetstream.PullMaxBytes(d.cfg.PullMaxBytes),
+			jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+				if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+					select {
+					case errs <- fmt.Errorf("decoder: consumer %s is gone: %w", d.cfg.Durable, err):
+					default:
+					}
+					return
+				}
+				d.log.Warn("consume", "err", err)
+			}))
+		if err != nil {
+			return fmt.Errorf("decoder: consume: %w", err)
+		}
+		ccs = append(ccs, cc)
+	}
+	d.log.Info("decoder running", "durable", d.cfg.Durable, "workers", d.cfg.Workers)
+	var runErr error
+	if d.cfg.StopAfterEnd {
+		runErr = d.waitIdle(ctx, cons)
+	} else {
+		select {
+		case <-ctx.Done():
+		case runErr = <-errs:
+		}
+	}
+	for _, cc := range ccs {
+		cc.Drain()
+	}
+	for _, cc := range ccs {
+		<-cc.Closed()
+	}
+	return runErr
+}
+
+// waitIdle returns once an end marker was processed and the consumer has
+// nothing pending.
+func (d *Decoder) waitIdle(ctx context.Context, cons jetstream.Consumer) error {
+	seenEnd := false
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-d.ended:
+			seenEnd = true
+		case <-time.After(100 * time.Millisecond):
+		}
+		if !seenEnd {
+			continue
+		}
+		info, err := cons.Info(ctx)
+		if err != nil {
+			continue
+		}
+		if info.NumPending == 0 && info.NumAckPending == 0 {
+			return nil
+		}
+	}
+}
+
+// captureConfig returns the decoding configuration of a capture, from its
+// metadata message on FRAMES.
+func (d *Decoder) captureConfig(ctx context.Context, capture string) (*captureCfg, error) {
+	d.mu.Lock()
+	cc := d.metas[capture]
+	d.mu.Unlock()
+	if cc != nil {
+		return cc, nil
+	}
+	data, err := d.c.LastMsg(ctx, bus.StreamFrames, bus.FramesMeta(capture))
+	if err != nil {
+		return nil, err
+	}
+	if data == nil {
+		return nil, fmt.Errorf("capture %s has no metadata on %s", capture, bus.FramesMeta(capture))
+	}
+	var m bus.CaptureMeta
+	if err := msgpack.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("capture %s: bad metadata: %w", capture, err)
+	}
+	if err := bus.CheckVersion(m.V); err != nil {
+		return nil, err
+	}
+	opts, err := m.Options.DecoderOptions()
+	if err != nil {
+		return nil, fmt.Errorf("capture %s: %w", capture, err)
+	}
+	cc = &captureCfg{dec: decoder.New(opts), parts: m.Options.NumPartitions()}
+	d.mu.Lock()
+	if len(d.metas) > 1024 {
+		clear(d.metas)
+	}
+	d.metas[capture] = cc
+	d.mu.Unlock()
+	return cc, nil
+}
+
+// decodeWorker decodes one batch at a time with reused storage.
+type decodeWorker struct {
+	d   *Decoder
+	pub *jsbus.Publisher
+	w   *msgWriter
+
+	batch   bus.FrameBatch
+	pkts    []decoder.Packet
+	parts   []int
+	counts  []int
+	outs    []*msgWriter
+	evCount [256]int
+	evOut   [256]*msgWriter
+	tree    decoder.Tree
+	builder reporter.Builder
+	chain   []byte
+}
+
+func (w *decodeWorker) handle(ctx context.Context, m jetstream.Msg) {
+	d := w.d
+	subj := m.Subject()
+	capture := bus.CaptureOf(subj)
+	var err error
+	switch {
+	case len(subj) > len(bus.KindBatch) && subj[len(subj)-len(bus.KindBatch):] == bus.KindBatch:
+		err = w.batchMsg(ctx, capture, m.Data())
+	case len(subj) > len(bus.KindEnd) && subj[len(subj)-len(bus.KindEnd):] == bus.KindEnd:
+		err = w.endMsg(ctx, capture, m.Data())
+		if err == nil {
+			select {
+			case d.ended <- capture:
+			default:
+			}
+		}
+	}
+	if err != nil {
+		var perm permanentError
+		if errors.As(err, &perm) {
+			// A message no decoder will ever read: say so loudly and move
+			// on rather than block the stream.
+			d.log.Error("dropping undecodable message", "subject", subj, "err", err)
+			_ = m.Term()
+			return
+		}
+		d.log.Warn("batch failed, will be redelivered", "subject", subj, "err", err)
+		_ = m.NakWithDelay(time.Second)
+		return
+	}
+	if err := m.DoubleAck(ctx); err != nil {
+		d.log.Warn("ack", "subject", subj, "err", err)
+	}
+}
+
+type permanentError struct{ error }
+
+func (w *decodeWorker) writers(n int) {
+	for len(w.outs) < n {
+		w.outs = append(w.outs, newMsgWriter())
+	}
+}
+
+func (w *decodeWorker) batchMsg(ctx context.Context, capture string, data []byte) error {
+	d := w.d
+	w.batch.Frames = w.batch.Frames[:0]
+	if err := msgpack.Unmarshal(data, &w.batch); err != nil {
+		return permanentError{fmt.Errorf("bad frame batch: %w", err)}
+	}
+	if err := bus.CheckVersion(w.batch.V); err != nil {
+		return permanentError{err}
+	}
+	cc, err := d.captureConfig(ctx, capture)
+	if err != nil {
+		return err
+	}
+	frames := w.batch.Frames
+	n := len(frames)
+	if cap(w.pkts) < n {
+		w.pkts = make([]decoder.Packet, n)
+		w.parts = make([]int, n)
+	}
+	w.pkts, w.parts = w.pkts[:n], w.parts[:n]
+	w.counts = append(w.counts[:0], make([]int, cc.parts)...)
+	clear(w.evCount[:])
+	for i := range frames {
+		f := &frames[i]
+		p := &w.pkts[i]
+		cc.dec.Decode(f.Data, f.LinkType, p)
+		part := 0
+		if fl, ok := p.Flow(); ok {
+			part = bus.PartitionOf(fl.AddrHash(), cc.parts)
+		}
+		w.parts[i] = part
+		w.counts[part]++
+		if !d.cfg.NoEvents {
+			for l := 0; l < p.N; l++ {
+				w.evCount[p.Layers[l].Proto]++
+			}
+		}
+	}
+	last := frames[n-1]
+	mark := bus.Mark{Seq: w.batch.Seq, Index: last.Index, Sec: last.Sec, Nsec: last.Nsec}
+	w.writers(cc.parts)
+	for p := 0; p < cc.parts; p++ {
+		if err := w.outs[p].beginDecoded(capture, d.cfg.Gen, p, cc.parts, mark, nil, w.counts[p]); err != nil {
+			return err
+		}
+	}
+	for pr, c := range w.evCount {
+		if c > 0 {
+			if w.evOut[pr] == nil {
+				w.evOut[pr] = newMsgWriter()
+			}
+			w.evOut[pr].beginEvents(capture, d.cfg.Gen, w.batch.Seq, decoder.Proto(pr), c)
+		}
+	}
+	for i := range frames {
+		f := &frames[i]
+		p := &w.pkts[i]
+		w.builder.Frame(&w.tree, f.Info(), p)
+		w.chain = reporter.AppendChain(w.chain[:0], p)
+		if err := w.outs[w.parts[i]].frame(f, p, w.chain, &w.tree); err != nil {
+			return err
+		}
+		if !d.cfg.NoEvents {
+			for l := 0; l < p.N; l++ {
+				at := bus.LayerNode(&w.tree, p, l)
+				if err := w.evOut[p.Layers[l].Proto].event(f, w.chain, p, l, &w.tree, at); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	seq := w.batch.Seq
+	for p := 0; p < cc.parts; p++ {
+		_ = w.pub.Publish(bus.Decoded(capture, p), bus.MsgID(capture, d.cfg.Gen, "decoded", seq, strconv.Itoa(p)), w.outs[p].bytes())
+	}
+	for pr, c := range w.evCount {
+		if c > 0 {
+			proto := decoder.Proto(pr)
+			_ = w.pub.Publish(bus.Event(capture, proto), bus.MsgID(capture, d.cfg.Gen, "event", seq, proto.Key()), w.evOut[pr].bytes())
+		}
+	}
+	return w.pub.Wait(ctx)
+}
+
+func (w *decodeWorker) endMsg(ctx context.Context, capture string, data []byte) error {
+	d := w.d
+	var end bus.CaptureEnd
+	if err := msgpack.Unmarshal(data, &end); err != nil {
+		return permanentError{fmt.Errorf("bad end marker: %w", err)}
+	}
+	if err := bus.CheckVersion(end.V); err != nil {
+		return permanentError{err}
+	}
+	cc, err := d.captureConfig(ctx, capture)
+	if err != nil {
+		return err
+	}
+	mark := bus.Mark{Seq: end.Seq, Index: end.Frames, Sec: end.Sec, Nsec: end.Nsec}
+	w.writers(cc.parts)
+	for p := 0; p < cc.parts; p++ {
+		if err := w.outs[p].beginDecoded(capture, d.cfg.Gen, p, cc.parts, mark, &end, 0); err != nil {
+			return err
+		}
+		_ = w.pub.Publish(bus.Decoded(capture, p), bus.MsgID(capture, d.cfg.Gen, "decoded", end.Seq, strconv.Itoa(p)), w.outs[p].bytes())
+	}
+	return w.pub.Wait(ctx)
+}

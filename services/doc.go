@@ -1,0 +1,39 @@
+// Package services composes pcapflow's cores (ingest, decoder, reporter,
+// reassembler, tracer) into the operations a user runs, and is the Go API
+// for library users.
+//
+// # Extracting a capture
+//
+// Extract is PyPCAPKit's extract: it reads a capture, decodes every frame
+// and writes a JSON, plist or tree-text report (one document, or one file
+// per frame), streaming in constant memory:
+//
+//	st, err := services.Extract(ctx, services.ExtractOptions{
+//		Input:  "in.pcap",
+//		Output: "out.json",
+//		Format: reporter.JSON,
+//	})
+//
+// ExtractOptions.Engine chooses how the cores run. "inline" (the default)
+// chains them in the calling goroutine with one reused frame buffer,
+// packet, report tree and output buffer: nothing is allocated per frame
+// but the decoder's error messages. Engines over the NATS bus, where each
+// core runs as a service, produce byte-identical reports.
+//
+// # Iterating decoded frames
+//
+// Frames (and FramesOf, over an open ingest.Reader) is a range-over-func
+// iterator of *Decoded values: the captured frame, its decoded layers
+// (decoder.Packet) and, on demand, its report block (Decoded.Tree). The
+// iterator reuses one Decoded, so a value is valid only during its loop
+// iteration; copy what you keep.
+//
+// # Errors
+//
+// A capture that is not a capture, or that cannot be opened, fails at
+// once with an *ingest.Error (or the os error) naming the file. A capture
+// cut short yields the frames before the cut, then an *ingest.Error with
+// the frame number and byte offset. A frame whose layer fails to decode
+// is data, not an error: its report says which layer, at which offset and
+// why (decoder.Packet.Err).
+package services

@@ -1,0 +1,132 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/pcapflow/pcapflow/bus"
+	"github.com/pcapflow/pcapflow/bus/jsbus"
+	"github.com/pcapflow/pcapflow/ingest"
+)
+
+// Batch bounds: a FRAMES batch closes at BatchFrames frames or BatchBytes
+// bytes of frame data, whichever comes first.
+const (
+	BatchFrames = 512
+	BatchBytes  = 256 << 10
+	// ingestWindow is the number of batches in flight before ingest waits
+	// for their acknowledgements.
+	ingestWindow = 32
+)
+
+// IngestStats counts what Ingest published.
+type IngestStats struct {
+	Frames  uint64
+	Batches uint64
+	Bytes   uint64
+}
+
+// Ingest publishes a capture into FRAMES: its metadata, its frames in
+// batches, and the end marker, each acknowledged by the server. It
+// registers the capture (bus.CaptureBucket) first; a capture id that is
+// already registered is an error. A reading error after some frames (a
+// truncated file) ends the capture with the error in its end marker and is
+// returned too, as the inline engine returns it.
+func Ingest(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture string, opts bus.Options) (IngestStats, error) {
+	var st IngestStats
+	if err := bus.ValidCapture(capture); err != nil {
+		return st, err
+	}
+	if err := opts.Validate(); err != nil {
+		return st, err
+	}
+	_, captures, _, err := bucketsOf(ctx, c)
+	if err != nil {
+		return st, err
+	}
+	reg, _ := msgpack.Marshal(&CaptureState{V: bus.Version, Capture: capture, Options: opts})
+	if _, err := captures.Create(ctx, capture, reg); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return st, fmt.Errorf("capture %s already exists (use another id, or replay it)", capture)
+		}
+		return st, fmt.Errorf("register capture %s: %w", capture, err)
+	}
+	pub := c.NewPublisher()
+
+	// The first frame is read before the metadata is published, so that
+	// pcapng interfaces declared before it are in the metadata.
+	var f ingest.Frame
+	readErr := r.Next(&f)
+	meta, _ := msgpack.Marshal(&bus.CaptureMeta{V: bus.Version, Capture: capture, Options: opts, Meta: bus.MetaOf(r.Meta())})
+	_ = pub.Publish(bus.FramesMeta(capture), bus.MsgID(capture, 0, "meta", 0, ""), meta)
+	if err := pub.Wait(ctx); err != nil {
+		return st, err
+	}
+
+	batch := bus.FrameBatch{V: bus.Version, Capture: capture}
+	var size int
+	var last ingest.Frame
+	inflight := 0
+	flush := func() error {
+		if len(batch.Frames) == 0 {
+			return nil
+		}
+		st.Batches++
+		batch.Seq = st.Batches
+		data, err := msgpack.Marshal(&batch)
+		if err != nil {
+			return err
+		}
+		_ = pub.Publish(bus.FramesBatch(capture), bus.MsgID(capture, 0, "frames", batch.Seq, ""), data)
+		batch.Frames = batch.Frames[:0]
+		size = 0
+		inflight++
+		if inflight >= ingestWindow {
+			inflight = 0
+			return pub.Wait(ctx)
+		}
+		return nil
+	}
+	for readErr == nil {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		bf := bus.FrameOf(&f)
+		bf.Data = append([]byte(nil), f.Data...) // the reader reuses its buffer
+		batch.Frames = append(batch.Frames, bf)
+		size += len(f.Data)
+		st.Frames++
+		st.Bytes += uint64(len(f.Data))
+		last = f
+		if len(batch.Frames) >= BatchFrames || size >= BatchBytes {
+			if err := flush(); err != nil {
+				return st, err
+			}
+		}
+		readErr = r.Next(&f)
+	}
+	if err := flush(); err != nil {
+		return st, err
+	}
+	end := bus.CaptureEnd{V: bus.Version, Capture: capture, Seq: st.Batches + 1, Frames: st.Frames, Batches: st.Batches,
+		Sec: last.Sec, Nsec: last.Nsec}
+	if !errors.Is(readErr, io.EOF) {
+		end.Err = readErr.Error()
+	}
+	m := bus.MetaOf(r.Meta())
+	end.Meta = &m
+	data, _ := msgpack.Marshal(&end)
+	_ = pub.Publish(bus.FramesEnd(capture), bus.MsgID(capture, 0, "end", 0, ""), data)
+	if err := pub.Wait(ctx); err != nil {
+		return st, err
+	}
+	if end.Err != "" {
+		return st, readErr
+	}
+	return st, nil
+}
