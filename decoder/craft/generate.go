@@ -458,7 +458,7 @@ func (g *generator) newFlow(f *flow) {
 			f.smac = MAC{0x02, 0x00, 0x0a, 0x00, byte(o >> 8), byte(o)}
 		}
 	case kindFragUDP:
-		f.sport = 4789
+		f.sport = 5004
 		if r.chance(500) {
 			f.sport = 2049
 		}
