@@ -1,11 +1,3 @@
-// Package ingest reads packet captures (pcap and pcapng, from files or from a
-// stream such as stdin) and turns them into Frame records, and writes pcap
-// files back.
-//
-// A Reader streams: it holds one record buffer that is reused for every frame,
-// so memory does not grow with the size of the capture. The Data slice of a
-// Frame returned by Reader.Next is owned by the Reader and is valid only until
-// the next call to Next; copy it to keep it.
 package ingest
 
 import "time"
