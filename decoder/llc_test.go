@@ -394,3 +394,87 @@ func TestLinkCorpus(t *testing.T) {
 		t.Error("no corpus file holds a link-family protocol")
 	}
 }
+
+// linkFuzzProtos are the first layers FuzzLink starts from.
+var linkFuzzProtos = []Proto{
+	ProtoEthernet, ProtoVLAN, ProtoARP, ProtoRARP, ProtoSLL, ProtoSLL2, ProtoNull, ProtoLoop,
+	ProtoLLC, ProtoPPP, ProtoPPPoE, ProtoMPLS, ProtoL2TP, ProtoOSPF, ProtoIPX, ProtoIPv4,
+}
+
+// FuzzLink decodes arbitrary bytes from each link-family protocol (and from
+// IPv4, to reach L2TPv3 and OSPF over IP). Invariants: no panic, every layer
+// inside the frame and its parent, a failed layer is the last one and has
+// no header, and Fields closes every container it opens.
+func FuzzLink(f *testing.F) {
+	eth := linkEthHdr
+	seeds := []struct {
+		pr  Proto
+		hex string
+	}{
+		{ProtoEthernet, eth + "88a8 1fff 8100 300a 0806 0001 0800 06 04 0001 020000000001 0a000001 000000000000 0a000002"},
+		{ProtoEthernet, eth + "001c aaaa03 000000 0800" + linkIPv4},
+		{ProtoEthernet, eth + "0021 e0e003 ffff 001e 00 04 00000001 ffffffffffff 0452 00000002 020000000001 4000"},
+		{ProtoEthernet, eth + "001e ffff 001e 00 04 00000001 ffffffffffff 0452 00000002 020000000001 4000"},
+		{ProtoEthernet, eth + "8864 1100 1234 0016 0021" + linkIPv4},
+		{ProtoEthernet, eth + "8863 1109 0000 000c 0101 0000 0103 0004 deadbeef"},
+		{ProtoEthernet, eth + "8847 00010040 00064bff" + linkIPv4},
+		{ProtoVLAN, "a064 0800" + linkIPv4},
+		{ProtoARP, "0001 0800 06 04 0001 020000000001 c0a80001 000000000000 c0a80002"},
+		{ProtoRARP, "0001 0800 06 04 0003 020000000001 c0a80001 000000000000 c0a80002"},
+		{ProtoSLL, "0000 0001 0006 020000000001 0000 0800" + linkIPv4},
+		{ProtoSLL, "0004 0020 0014 0102030405060708 0004 424203 00"},
+		{ProtoSLL2, "0800 0000 00000003 0001 04 06 020000000001 0000" + linkIPv4},
+		{ProtoNull, "1e000000 6000000000003b40 fe800000000000000000000000000001 fe800000000000000000000000000002"},
+		{ProtoLoop, "00000002" + linkIPv4},
+		{ProtoLLC, "aaaa03 000000 0800" + linkIPv4},
+		{ProtoPPP, "ff03 0281 00001140" + linkIPv4},
+		{ProtoPPP, "21" + linkIPv4},
+		{ProtoPPPoE, "1109 0000 0008 0101 0004 aabbccdd"},
+		{ProtoMPLS, "00010040 00002140 6000000000003b40 fe800000000000000000000000000001 fe800000000000000000000000000002"},
+		{ProtoL2TP, "c802 001f 0000 0000 0000 0000 8008 0000 0000 0001 000b 0000 0007 686f73742e"},
+		{ProtoL2TP, "4a02 0028 0001 0002 0003 0004 0002 aaaa ff03 0021" + linkIPv4},
+		{ProtoL2TP, "0003 0000 00001234 0102"},
+		{ProtoL2TP, "c803 000c 00000007 0000 0000"},
+		{ProtoIPv4, "4500 0028 0001 0000 40 73 0000 0a000001 0a000002 00000000 c803 0014 00000007 0001 0002 8008 0000 0000 0001"},
+		{ProtoIPv4, "4500 0044 0001 0000 40 59 0000 0a000001 0a000002 02010030c0a800010000000000000000000000000000000000ffffff00000a020100000028c0a8000100000000c0a80002"},
+		{ProtoOSPF, "02 04 0034 c0a80001 00000000 0000 0000 0000000000000000 00000001 0001 02 01 c0a80001 c0a80001 80000001 abcd 0018 00000000"},
+		{ProtoOSPF, "03 01 0028 01010101 00000000 0000 00 00 00000005 01 000013 000a 0028 01010101 00000000 02020202"},
+		{ProtoOSPF, "03 02 001c 01010101 00000000 0000 00 00 00 000013 05dc 00 01 00000001"},
+		{ProtoIPX, "ffff 0022 00 11 00000001 ffffffffffff 0451 00000002 020000000001 4003 01020304"},
+	}
+	for _, s := range seeds {
+		idx := -1
+		for i, pr := range linkFuzzProtos {
+			if pr == s.pr {
+				idx = i
+			}
+		}
+		f.Add(uint8(idx), lhex(f, s.hex))
+	}
+	d := New(Options{})
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		first := linkFuzzProtos[int(which)%len(linkFuzzProtos)]
+		var p Packet
+		d.DecodeFrom(data, first, &p)
+		checkLinkSpans(t, &p)
+		if p.Failed() {
+			last := p.Last()
+			if last == nil || last.Proto != p.Err.Proto || last.Hdr != 0 {
+				t.Fatalf("error %v not on the last layer (%+v)", &p.Err, last)
+			}
+			if !errors.Is(&p.Err, ErrTruncated) && !errors.Is(&p.Err, ErrMalformed) && !errors.Is(&p.Err, ErrUnsupported) {
+				t.Fatalf("error %v wraps no sentinel", &p.Err)
+			}
+		}
+		var tr Tree
+		p.Fields(&tr)
+		if tr.Depth() != 0 {
+			t.Fatalf("Fields left %d containers open", tr.Depth())
+		}
+		for i := range tr.Nodes {
+			if e := int(tr.Nodes[i].End); e <= i || e > len(tr.Nodes) {
+				t.Fatalf("node %d (%s) ends at %d of %d", i, tr.Nodes[i].Key, e, len(tr.Nodes))
+			}
+		}
+	})
+}

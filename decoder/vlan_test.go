@@ -205,7 +205,8 @@ func checkLinkPrefixes(t *testing.T, first Proto, data []byte, full string) {
 	}
 }
 
-// linkAllocs checks that decoding frame does not allocate.
+// linkAllocs checks that decoding frame, and writing its fields into a
+// reused Tree, do not allocate.
 func linkAllocs(t *testing.T, first Proto, data []byte) {
 	t.Helper()
 	d := New(Options{})
@@ -215,6 +216,11 @@ func linkAllocs(t *testing.T, first Proto, data []byte) {
 	}
 	if p.Failed() {
 		t.Errorf("alloc frame fails to decode: %v", &p.Err)
+	}
+	var tr Tree
+	p.Fields(&tr) // grow the tree once
+	if a := testing.AllocsPerRun(100, func() { tr.Reset(); p.Fields(&tr) }); a != 0 {
+		t.Errorf("Fields(%v) allocates %.1f times per frame into a reused Tree", first, a)
 	}
 }
 
