@@ -1,0 +1,591 @@
+package tracer
+
+import (
+	"encoding/binary"
+	"sort"
+
+	"github.com/pcapflow/pcapflow/decoder"
+	"github.com/pcapflow/pcapflow/reporter"
+)
+
+// Sink receives the packets of traced flows (per-flow output files).
+// Packet is called for every packet of a flow, in frame order, with the
+// flow as it stands (First, Src, Dst, ports and FirstSec are final); End
+// once the flow's record is complete. p and its bytes are valid only
+// during the call.
+type Sink interface {
+	Packet(f *Flow, fi reporter.FrameInfo, p *decoder.Packet) error
+	End(f *Flow) error
+}
+
+type flowKey struct {
+	v6     bool
+	proto  uint8
+	a, b   [16]byte
+	pa, pb uint16
+}
+
+// Bits of what each direction has sent.
+const (
+	sawSyn = 1 << iota
+	sawSynAck
+	sawFin
+	sawRst
+	sawData
+	sawAny
+)
+
+type class uint8
+
+const (
+	classTCP class = iota
+	classUDP
+	classICMP
+)
+
+type flow struct {
+	key        flowKey
+	cls        class
+	prev, next *flow // activity order within its class, least recent first
+	rec        Flow
+	origA      bool // the originator is key.a
+	last       int64
+	closing    string // "fin" or "rst" once closed
+	closedAt   int64
+	closeGen   uint32
+	seen       [2]uint8 // orig, resp
+	letters    [2]uint32
+	maxEnd     [2]uint32
+	haveSeq    [2]bool
+	orig       [16]byte
+	origPort   uint16
+	history    []byte
+	flipped    bool
+	isn        uint32 // originator's SYN sequence number
+	hasISN     bool
+}
+
+type lru struct{ head, tail *flow }
+
+func (l *lru) push(f *flow) {
+	f.prev, f.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = f
+	} else {
+		l.head = f
+	}
+	l.tail = f
+}
+
+func (l *lru) remove(f *flow) {
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else if l.head == f {
+		l.head = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	} else if l.tail == f {
+		l.tail = f.prev
+	}
+	f.prev, f.next = nil, nil
+}
+
+type closingEntry struct {
+	f   *flow
+	gen uint32
+}
+
+// Tracer traces flows. Like the Reassembler it is fed every packet of a
+// flow, both directions, in frame order; it is not safe for concurrent use.
+type Tracer struct {
+	cfg     Config
+	m       map[flowKey]*flow
+	lists   [3]lru
+	closing []closingEntry
+	out     []*Flow
+	at      uint64
+	adv     bool
+	err     error
+	pkt     pktInfo
+}
+
+// New returns a Tracer; invalid limits take their defaults.
+func New(cfg Config) *Tracer {
+	return &Tracer{cfg: cfg.withDefaults(), m: make(map[flowKey]*flow)}
+}
+
+// Err returns the first error returned by the Sink.
+func (t *Tracer) Err() error { return t.err }
+
+// Open returns the number of flows being traced.
+func (t *Tracer) Open() int { return len(t.m) }
+
+func (t *Tracer) idle(c class) int64 {
+	switch c {
+	case classTCP:
+		return int64(t.cfg.TCPIdle)
+	case classUDP:
+		return int64(t.cfg.UDPIdle)
+	}
+	return int64(t.cfg.ICMPIdle)
+}
+
+// pktInfo is what the tracer reads from a packet.
+type pktInfo struct {
+	v6       bool
+	proto    uint8
+	src, dst [16]byte
+	sport    uint16
+	dport    uint16
+	flags    uint16
+	seq      uint32
+	window   uint16
+	payload  int
+}
+
+// parse finds the flow-bearing layer of p: the innermost TCP or UDP, or an
+// ICMP/ICMPv6 echo; a transport header quoted inside an ICMP error does
+// not count.
+func (t *Tracer) parse(p *decoder.Packet, pi *pktInfo) bool {
+	// The innermost TCP/UDP, or an ICMP layer: what follows an ICMP layer
+	// is a quoted packet.
+	ti := -1
+	for i := 0; i < p.N; i++ {
+		pr := p.Layers[i].Proto
+		if pr == decoder.ProtoTCP || pr == decoder.ProtoUDP {
+			ti = i
+		}
+		if pr == decoder.ProtoICMP || pr == decoder.ProtoICMPv6 {
+			ti = i
+			break
+		}
+	}
+	if ti < 0 {
+		return false
+	}
+	l := &p.Layers[ti]
+	if l.Hdr == 0 || int(l.End) > len(p.Data) {
+		return false
+	}
+	ip := -1
+	for j := ti - 1; j >= 0; j-- {
+		if pr := p.Layers[j].Proto; pr == decoder.ProtoIPv4 || pr == decoder.ProtoIPv6 {
+			ip = j
+			break
+		}
+	}
+	if ip < 0 {
+		return false
+	}
+	*pi = pktInfo{}
+	il := &p.Layers[ip]
+	ib := p.Data[il.Off:il.End]
+	if il.Proto == decoder.ProtoIPv4 {
+		if len(ib) < 20 {
+			return false
+		}
+		h := decoder.IPv4(ib)
+		copy(pi.src[:], h.Src())
+		copy(pi.dst[:], h.Dst())
+	} else {
+		if len(ib) < 40 {
+			return false
+		}
+		pi.v6 = true
+		copy(pi.src[:], ib[8:24])
+		copy(pi.dst[:], ib[24:40])
+	}
+	b := p.Data[l.Off:l.End]
+	pi.payload = int(l.End - l.Off - l.Hdr)
+	switch l.Proto {
+	case decoder.ProtoTCP:
+		if !t.cfg.TCP || len(b) < 20 {
+			return false
+		}
+		h := decoder.TCP(b)
+		pi.proto, pi.sport, pi.dport = 6, h.SrcPort(), h.DstPort()
+		pi.flags, pi.seq, pi.window = h.Flags(), h.Seq(), h.Window()
+	case decoder.ProtoUDP:
+		if !t.cfg.UDP || len(b) < 8 {
+			return false
+		}
+		pi.proto = 17
+		pi.sport, pi.dport = binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:])
+	default:
+		if !t.cfg.ICMP || len(b) < 8 {
+			return false
+		}
+		typ := b[0]
+		if l.Proto == decoder.ProtoICMP {
+			if typ != 8 && typ != 0 {
+				return false
+			}
+			pi.proto = 1
+		} else {
+			if typ != 128 && typ != 129 {
+				return false
+			}
+			pi.proto = 58
+		}
+		id := binary.BigEndian.Uint16(b[4:])
+		pi.sport, pi.dport = id, id
+	}
+	return true
+}
+
+func nanos(sec int64, nsec uint32) int64 { return sec*1e9 + int64(nsec) }
+
+// Add feeds one decoded frame; flows it ends are passed to emit with
+// At = fi.Index.
+func (t *Tracer) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(*Flow)) {
+	pi := &t.pkt
+	if !t.parse(p, pi) {
+		return
+	}
+	saved := t.at
+	t.at = fi.Index
+	now := nanos(fi.Sec, fi.Nsec)
+	k := flowKey{v6: pi.v6, proto: pi.proto, a: pi.src, b: pi.dst, pa: pi.sport, pb: pi.dport}
+	fromA := true
+	if !t.cfg.Unidirectional && (less16(pi.dst, pi.src) || (pi.dst == pi.src && pi.dport < pi.sport)) {
+		k.a, k.b, k.pa, k.pb = pi.dst, pi.src, pi.dport, pi.sport
+		fromA = false
+	}
+	syn := pi.proto == 6 && pi.flags&decoder.TCPSyn != 0 && pi.flags&decoder.TCPAck == 0
+	f := t.m[k]
+	if f != nil {
+		switch {
+		case f.closing != "" && f.closedAt+int64(t.cfg.CloseDelay) <= now:
+			t.end(f, f.closing)
+			f = nil
+		case f.last+t.idle(f.cls) <= now:
+			t.end(f, "timeout")
+			f = nil
+		case syn && f.closing != "":
+			t.end(f, f.closing)
+			f = nil
+		case syn && f.hasISN && fromA == f.origA && pi.seq != f.isn:
+			t.end(f, "reused")
+			f = nil
+		}
+	}
+	if f == nil {
+		if len(t.m) >= t.cfg.MaxFlows {
+			t.evict()
+		}
+		f = t.newFlow(k, pi, fromA, &fi)
+	} else {
+		t.lists[f.cls].remove(f)
+		t.lists[f.cls].push(f)
+	}
+	d := 1
+	if fromA == f.origA {
+		d = 0
+	}
+	t.update(f, d, pi, &fi, now)
+	if t.cfg.Sink != nil {
+		if err := t.cfg.Sink.Packet(&f.rec, fi, p); err != nil && t.err == nil {
+			t.err = err
+		}
+	}
+	if t.adv || saved > t.at {
+		t.at = saved
+	}
+	t.flushOut(emit)
+}
+
+func (t *Tracer) newFlow(k flowKey, pi *pktInfo, fromA bool, fi *reporter.FrameInfo) *flow {
+	f := &flow{key: k}
+	switch pi.proto {
+	case 6:
+		f.cls = classTCP
+	case 17:
+		f.cls = classUDP
+	default:
+		f.cls = classICMP
+	}
+	// The originator is the sender, unless the first packet answers a
+	// SYN (SYN+ACK): then the receiver, and the history starts with '^'
+	// (not for one-direction flows, whose originator is their sender).
+	f.origA = fromA
+	src, dst, sp, dp := pi.src, pi.dst, pi.sport, pi.dport
+	if !t.cfg.Unidirectional && pi.proto == 6 && pi.flags&(decoder.TCPSyn|decoder.TCPAck) == decoder.TCPSyn|decoder.TCPAck {
+		f.origA = !fromA
+		src, dst, sp, dp = dst, src, dp, sp
+		f.flipped = true
+		f.history = append(f.history, '^')
+	}
+	n := 4
+	f.rec.Version = 4
+	if k.v6 {
+		n, f.rec.Version = 16, 6
+	}
+	f.rec.Proto = pi.proto
+	f.rec.Src = append([]byte(nil), src[:n]...)
+	f.rec.Dst = append([]byte(nil), dst[:n]...)
+	f.rec.SrcPort, f.rec.DstPort = sp, dp
+	f.rec.First = fi.Index
+	f.rec.FirstSec, f.rec.FirstNsec, f.rec.Digits = fi.Sec, fi.Nsec, fi.Digits
+	t.m[k] = f
+	t.lists[f.cls].push(f)
+	return f
+}
+
+func (f *flow) letter(d int, c byte) {
+	bit := uint32(1) << (c - 'A')
+	if f.letters[d]&bit != 0 {
+		return
+	}
+	f.letters[d] |= bit
+	if d == 1 {
+		c += 'a' - 'A'
+	}
+	f.history = append(f.history, c)
+}
+
+func (t *Tracer) update(f *flow, d int, pi *pktInfo, fi *reporter.FrameInfo, now int64) {
+	r := &f.rec
+	f.last = now
+	r.LastSec, r.LastNsec = fi.Sec, fi.Nsec
+	if d == 0 {
+		r.OrigPkts++
+		r.OrigBytes += uint64(fi.OrigLen)
+		r.OrigPayload += uint64(pi.payload)
+	} else {
+		r.RespPkts++
+		r.RespBytes += uint64(fi.OrigLen)
+		r.RespPayload += uint64(pi.payload)
+	}
+	if len(r.Frames) < t.cfg.MaxFrames {
+		r.Frames = append(r.Frames, fi.Index)
+	} else {
+		r.FramesTruncated = true
+	}
+	f.seen[d] |= sawAny
+	if pi.payload > 0 {
+		f.seen[d] |= sawData
+	}
+	if pi.proto != 6 {
+		if pi.payload > 0 || pi.proto != 17 {
+			f.letter(d, 'D')
+		}
+		return
+	}
+	fl := pi.flags
+	syn, ack, fin, rst := fl&decoder.TCPSyn != 0, fl&decoder.TCPAck != 0, fl&decoder.TCPFin != 0, fl&decoder.TCPRst != 0
+	if syn && (fin || rst) {
+		f.letter(d, 'Q')
+	}
+	switch {
+	case syn && !ack:
+		f.seen[d] |= sawSyn
+		if d == 0 && !f.hasISN {
+			f.isn, f.hasISN = pi.seq, true
+		}
+		f.letter(d, 'S')
+	case syn && ack:
+		f.seen[d] |= sawSynAck
+		f.letter(d, 'H')
+	}
+	// Retransmission: payload that ends at or before the highest sequence
+	// number already seen in this direction.
+	end := pi.seq + uint32(pi.payload)
+	if syn {
+		end++
+	}
+	if fin {
+		end++
+	}
+	if pi.payload > 0 {
+		f.letter(d, 'D')
+		if f.haveSeq[d] && int32(end-f.maxEnd[d]) <= 0 {
+			f.letter(d, 'T')
+		}
+	} else if ack && !syn && !fin && !rst {
+		f.letter(d, 'A')
+	}
+	if !f.haveSeq[d] || int32(end-f.maxEnd[d]) > 0 {
+		f.maxEnd[d], f.haveSeq[d] = end, true
+	}
+	if pi.window == 0 && !syn && !fin && !rst {
+		f.letter(d, 'W')
+	}
+	if fin {
+		f.seen[d] |= sawFin
+		f.letter(d, 'F')
+	}
+	if rst {
+		f.seen[d] |= sawRst
+		f.letter(d, 'R')
+	}
+	if f.closing == "" {
+		if rst {
+			f.closing = "rst"
+		} else if f.seen[0]&sawFin != 0 && f.seen[1]&sawFin != 0 {
+			f.closing = "fin"
+		}
+		if f.closing != "" {
+			f.closedAt = now
+			f.closeGen++
+			t.closing = append(t.closing, closingEntry{f, f.closeGen})
+		}
+	}
+}
+
+// state computes Zeek's conn_state.
+func (f *flow) state() string {
+	switch f.rec.Proto {
+	case 17:
+		if f.seen[1] == 0 {
+			return "S0"
+		}
+		return "SF"
+	case 1, 58:
+		return "OTH"
+	}
+	o, r := f.seen[0], f.seen[1]
+	origSyn := o&sawSyn != 0
+	respAck := r&sawSynAck != 0
+	switch {
+	case origSyn && respAck:
+		switch {
+		case o&sawRst != 0:
+			return "RSTO"
+		case r&sawRst != 0:
+			return "RSTR"
+		case o&sawFin != 0 && r&sawFin != 0:
+			return "SF"
+		case o&sawFin != 0:
+			return "S2"
+		case r&sawFin != 0:
+			return "S3"
+		}
+		return "S1"
+	case origSyn:
+		switch {
+		case o&sawRst != 0:
+			return "RSTOS0"
+		case r&sawRst != 0:
+			return "REJ"
+		case o&sawFin != 0:
+			return "SH"
+		}
+		if r == 0 {
+			return "S0"
+		}
+		return "OTH"
+	case respAck:
+		switch {
+		case r&sawRst != 0:
+			return "RSTRH"
+		case r&sawFin != 0:
+			return "SHR"
+		}
+	}
+	return "OTH"
+}
+
+func (t *Tracer) end(f *flow, reason string) {
+	t.lists[f.cls].remove(f)
+	delete(t.m, f.key)
+	f.closeGen++ // invalidates a pending closing entry
+	f.rec.End = reason
+	f.rec.State = f.state()
+	f.rec.History = string(f.history)
+	f.rec.At = t.at
+	rec := &f.rec
+	t.out = append(t.out, rec)
+	if t.cfg.Sink != nil {
+		if err := t.cfg.Sink.End(rec); err != nil && t.err == nil {
+			t.err = err
+		}
+	}
+}
+
+func (t *Tracer) evict() {
+	var oldest *flow
+	for c := range t.lists {
+		if h := t.lists[c].head; h != nil && (oldest == nil || h.last < oldest.last) {
+			oldest = h
+		}
+	}
+	if oldest != nil {
+		t.end(oldest, "evicted")
+	}
+}
+
+// Advance ends flows idle or closed for longer than their timeouts at the
+// capture time (sec, nsec); called at each ingest batch boundary with the
+// batch's last timestamp and frame index (the At of the flows it ends).
+func (t *Tracer) Advance(sec int64, nsec uint32, atIndex uint64, emit func(*Flow)) {
+	now := nanos(sec, nsec)
+	t.at, t.adv = atIndex, true
+	// Closed flows, in the order they closed.
+	keep := t.closing[:0]
+	for _, e := range t.closing {
+		if e.gen != e.f.closeGen {
+			continue
+		}
+		if e.f.closedAt+int64(t.cfg.CloseDelay) <= now {
+			t.end(e.f, e.f.closing)
+			continue
+		}
+		keep = append(keep, e)
+	}
+	for i := len(keep); i < len(t.closing); i++ {
+		t.closing[i] = closingEntry{}
+	}
+	t.closing = keep
+	for c := range t.lists {
+		idle := t.idle(class(c))
+		for f := t.lists[c].head; f != nil && f.last+idle <= now; {
+			next := f.next
+			t.end(f, "timeout")
+			f = next
+		}
+	}
+	t.flushOut(emit)
+}
+
+// Flush ends every open flow ("end of capture"; a flow already closed by
+// FIN or RST keeps that reason). The flows carry At = the last Advance
+// index, or the highest frame index seen without Advance.
+func (t *Tracer) Flush(emit func(*Flow)) {
+	for c := range t.lists {
+		for f := t.lists[c].head; f != nil; {
+			next := f.next
+			reason := "end of capture"
+			if f.closing != "" {
+				reason = f.closing
+			}
+			t.end(f, reason)
+			f = next
+		}
+	}
+	t.closing = t.closing[:0]
+	t.flushOut(emit)
+}
+
+func (t *Tracer) flushOut(emit func(*Flow)) {
+	if len(t.out) == 0 {
+		return
+	}
+	if len(t.out) > 1 {
+		sort.SliceStable(t.out, func(i, j int) bool { return Less(t.out[i], t.out[j]) })
+	}
+	for i, f := range t.out {
+		emit(f)
+		t.out[i] = nil
+	}
+	t.out = t.out[:0]
+}
+
+func less16(a, b [16]byte) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
