@@ -491,12 +491,14 @@ type ReportFile struct {
 // ReportDone is published by the reporter when the reports of a capture
 // are complete (subject ReportDone).
 type ReportDone struct {
-	V       int          `msgpack:"v"`
-	Capture string       `msgpack:"capture"`
-	Gen     uint32       `msgpack:"gen"`
-	Frames  uint64       `msgpack:"frames"`
-	Err     string       `msgpack:"err,omitempty"`
-	Files   []ReportFile `msgpack:"files"`
+	V       int    `msgpack:"v"`
+	Capture string `msgpack:"capture"`
+	Gen     uint32 `msgpack:"gen"`
+	Frames  uint64 `msgpack:"frames"`
+	// DecodeErrors counts the frames with a layer that failed to decode.
+	DecodeErrors uint64       `msgpack:"decode_errors"`
+	Err          string       `msgpack:"err,omitempty"`
+	Files        []ReportFile `msgpack:"files"`
 }
 
 // CheckVersion rejects events of a schema this code does not know.

@@ -74,6 +74,9 @@ var engines = []struct {
 	run  engineFunc
 }{
 	{EngineInline, extractInline},
+	{EngineEmbedded, extractEmbedded}, // bus engines: services/embedded.go, services/external.go
+	{"nats://", extractExternal},
+	{"tls://", extractExternal},
 }
 
 // lookupEngine finds the engine named name ("" is inline).

@@ -29,14 +29,18 @@ type IngestStats struct {
 	Frames  uint64
 	Batches uint64
 	Bytes   uint64
+	// ReadErr is the reading error that ended the capture early (a
+	// truncated file), nil at a clean end. The capture is still closed
+	// properly: its end marker carries the error.
+	ReadErr error
 }
 
 // Ingest publishes a capture into FRAMES: its metadata, its frames in
 // batches, and the end marker, each acknowledged by the server. It
 // registers the capture (bus.CaptureBucket) first; a capture id that is
 // already registered is an error. A reading error after some frames (a
-// truncated file) ends the capture with the error in its end marker and is
-// returned too, as the inline engine returns it.
+// truncated file) ends the capture with the error in its end marker and in
+// IngestStats.ReadErr; the error returned is the bus's (or ctx's).
 func Ingest(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture string, opts bus.Options) (IngestStats, error) {
 	var st IngestStats
 	if err := bus.ValidCapture(capture); err != nil {
@@ -58,16 +62,17 @@ func Ingest(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture string
 	}
 	pub := c.NewPublisher()
 
-	// The first frame is read before the metadata is published, so that
-	// pcapng interfaces declared before it are in the metadata.
-	var f ingest.Frame
-	readErr := r.Next(&f)
+	// The metadata as it stands once the capture is open is what the
+	// report header shows (as in the inline engine); the end marker carries
+	// it again as it stands at the end.
 	meta, _ := msgpack.Marshal(&bus.CaptureMeta{V: bus.Version, Capture: capture, Options: opts, Meta: bus.MetaOf(r.Meta())})
 	_ = pub.Publish(bus.FramesMeta(capture), bus.MsgID(capture, 0, "meta", 0, ""), meta)
 	if err := pub.Wait(ctx); err != nil {
 		return st, err
 	}
 
+	var f ingest.Frame
+	readErr := r.Next(&f)
 	batch := bus.FrameBatch{V: bus.Version, Capture: capture}
 	var size int
 	var last ingest.Frame
@@ -126,7 +131,7 @@ func Ingest(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture string
 		return st, err
 	}
 	if end.Err != "" {
-		return st, readErr
+		st.ReadErr = readErr
 	}
 	return st, nil
 }

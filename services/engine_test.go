@@ -1,0 +1,151 @@
+package services
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pcapflow/pcapflow/decoder"
+	"github.com/pcapflow/pcapflow/decoder/craft"
+	"github.com/pcapflow/pcapflow/reporter"
+)
+
+// corpusDir locates ../shared/corpus/raw from the repository root.
+func corpusDir(t testing.TB) string {
+	wd, _ := os.Getwd()
+	d := filepath.Join(wd, "..", "..", "shared", "corpus", "raw")
+	if _, err := os.Stat(d); err != nil {
+		t.Skip("corpus absent:", d)
+	}
+	return d
+}
+
+// genCapture writes a generated capture of n frames into dir.
+func genCapture(t testing.TB, dir string, n int, seed int64, pcapng bool) string {
+	t.Helper()
+	ext := ".pcap"
+	if pcapng {
+		ext = ".pcapng"
+	}
+	p := filepath.Join(dir, "gen"+ext)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	if err := craft.Generate(w, craft.GenerateOptions{Seed: seed, Frames: n, PcapNG: pcapng, MaxBody: 3000}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return p
+}
+
+type engineRun struct {
+	out   []byte
+	stats Stats
+	err   error
+	verb  string
+}
+
+func runEngine(t testing.TB, engine, in string, format reporter.Format, dec decoder.Options) engineRun {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "report")
+	var verbose bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st, err := Extract(ctx, ExtractOptions{Input: in, Output: out, Format: format, Engine: engine, Decode: dec, Verbose: &verbose})
+	b, _ := os.ReadFile(out)
+	return engineRun{out: b, stats: st, err: err, verb: verbose.String()}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// compareEngines runs the inline engine and engine over in and fails on
+// any difference in the report bytes, the error or the counts.
+func compareEngines(t *testing.T, engine, in string, format reporter.Format, dec decoder.Options) {
+	t.Helper()
+	want := runEngine(t, EngineInline, in, format, dec)
+	got := runEngine(t, engine, in, format, dec)
+	if errString(got.err) != errString(want.err) {
+		t.Fatalf("%s: error %q, inline %q", filepath.Base(in), errString(got.err), errString(want.err))
+	}
+	if !bytes.Equal(got.out, want.out) {
+		t.Fatalf("%s: %s report differs from inline (%d vs %d bytes) at byte %d", filepath.Base(in), format, len(got.out), len(want.out), firstDiff(got.out, want.out))
+	}
+	if got.verb != want.verb {
+		t.Errorf("%s: verbose listing differs", filepath.Base(in))
+	}
+	if got.stats.Frames != want.stats.Frames || got.stats.Bytes != want.stats.Bytes || got.stats.DecodeErrors != want.stats.DecodeErrors {
+		t.Errorf("%s: stats %+v, inline %+v", filepath.Base(in), got.stats, want.stats)
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+func TestEmbeddedEngineEquivalence(t *testing.T) {
+	dir := t.TempDir()
+	ins := []string{genCapture(t, dir, 3000, 7, false)}
+	ng := filepath.Join(dir, "ng")
+	os.Mkdir(ng, 0o755)
+	ins = append(ins, genCapture(t, ng, 1500, 8, true))
+	if d := corpusDir(t); d != "" {
+		es, _ := os.ReadDir(d)
+		for i, e := range es {
+			// Every corpus file in the full run; a spread of them in -short.
+			if testing.Short() && i%6 != 0 {
+				continue
+			}
+			ins = append(ins, filepath.Join(d, e.Name()))
+		}
+	}
+	formats := []reporter.Format{reporter.JSON, reporter.Plist, reporter.Text}
+	for i, in := range ins {
+		in := in
+		f := formats[i%len(formats)]
+		if i < 2 {
+			for _, f := range formats {
+				t.Run(filepath.Base(in)+"/"+f.String(), func(t *testing.T) { compareEngines(t, EngineEmbedded, in, f, decoder.Options{}) })
+			}
+			continue
+		}
+		t.Run(filepath.Base(in)+"/"+f.String(), func(t *testing.T) { compareEngines(t, EngineEmbedded, in, f, decoder.Options{}) })
+	}
+	t.Run("thresholds", func(t *testing.T) {
+		compareEngines(t, EngineEmbedded, ins[0], reporter.JSON, decoder.Options{Layer: decoder.LevelInternet})
+		compareEngines(t, EngineEmbedded, ins[0], reporter.Text, decoder.Options{Protocol: decoder.ProtoTCP})
+	})
+	t.Run("not-a-capture", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "x.pcap")
+		os.WriteFile(p, []byte(strings.Repeat("not a capture ", 10)), 0o644)
+		got := runEngine(t, EngineEmbedded, p, reporter.JSON, decoder.Options{})
+		if got.err == nil {
+			t.Fatal("no error for a file that is not a capture")
+		}
+		want := runEngine(t, EngineInline, p, reporter.JSON, decoder.Options{})
+		if got.err.Error() != want.err.Error() {
+			t.Errorf("error %q, inline %q", got.err, want.err)
+		}
+	})
+	_ = runtime.NumGoroutine
+}

@@ -1,0 +1,73 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/pcapflow/pcapflow/bus/jsbus"
+)
+
+// Environment variables of the NATS connection (the flags of the service
+// commands fall back to them).
+const (
+	EnvNATSURL  = "PCAPFLOW_NATS_URL"
+	EnvUser     = "PCAPFLOW_NATS_USER"
+	EnvPassword = "PCAPFLOW_NATS_PASSWORD"
+	EnvToken    = "PCAPFLOW_NATS_TOKEN"
+	EnvCreds    = "PCAPFLOW_NATS_CREDS"
+	EnvCA       = "PCAPFLOW_NATS_CA"
+	EnvCert     = "PCAPFLOW_NATS_CERT"
+	EnvKey      = "PCAPFLOW_NATS_KEY"
+)
+
+// ConnConfigFromEnv returns the connection settings of the environment.
+func ConnConfigFromEnv() jsbus.ConnConfig {
+	return jsbus.ConnConfig{URL: os.Getenv(EnvNATSURL), User: os.Getenv(EnvUser), Password: os.Getenv(EnvPassword),
+		Token: os.Getenv(EnvToken), Creds: os.Getenv(EnvCreds), CA: os.Getenv(EnvCA), Cert: os.Getenv(EnvCert), Key: os.Getenv(EnvKey)}
+}
+
+// extractExternal is the external engine: it submits the capture to the
+// deployment at o.Engine (credentials from the PCAPFLOW_NATS_* environment),
+// waits for the reporter's report and writes it to o.Output.
+func extractExternal(ctx context.Context, o *ExtractOptions) (st Stats, err error) {
+	start := time.Now()
+	defer func() { st.Duration = time.Since(start) }()
+	if o.Files {
+		return st, errors.New("extract: per-frame files (-F) are not available with an external engine")
+	}
+	r, rc, err := openCapture(o)
+	if err != nil {
+		return st, err
+	}
+	defer rc.Close()
+	cfg := ConnConfigFromEnv()
+	cfg.URL = o.Engine
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	c, err := jsbus.Connect(cctx, cfg, slog.New(slog.DiscardHandler))
+	cancel()
+	if err != nil {
+		return st, fmt.Errorf("extract: %w", err)
+	}
+	defer c.Close()
+	if err := c.Setup(ctx, jsbus.StreamConfig{}); err != nil {
+		return st, fmt.Errorf("extract: %w", err)
+	}
+	capture := NewCaptureID()
+	is, err := Ingest(ctx, c, r, capture, BusOptions(o))
+	if err != nil {
+		return st, fmt.Errorf("extract: submit capture: %w", err)
+	}
+	done, err := WaitReport(ctx, c, capture, 0)
+	if err != nil {
+		return st, fmt.Errorf("extract: wait for the report of capture %s: %w", capture, err)
+	}
+	if err := writeFetched(ctx, c, o, done); err != nil {
+		return st, err
+	}
+	st.Frames, st.Bytes, st.DecodeErrors = done.Frames, is.Bytes, done.DecodeErrors
+	return st, is.ReadErr
+}
