@@ -176,12 +176,20 @@ func parseL2TP(b []byte, overIP bool) (L2TPHeader, error) {
 // rather than on UDP. A layer with no parent (decoding started at L2TP) is
 // taken to be UDP-framed.
 func l2tpOverIP(p *Packet, l *Layer) bool {
-	for i := p.N - 1; i > 0; i-- {
-		if &p.Layers[i] == l {
-			return p.Layers[i-1].Proto != ProtoUDP
-		}
+	if i := linkLayerIndex(p, l); i > 0 {
+		return p.Layers[i-1].Proto != ProtoUDP
 	}
 	return false
+}
+
+// linkLayerIndex returns the index of l in p.Layers (-1 if l is not one of them).
+func linkLayerIndex(p *Packet, l *Layer) int {
+	for i := p.N - 1; i >= 0; i-- {
+		if &p.Layers[i] == l {
+			return i
+		}
+	}
+	return -1
 }
 
 func decodeL2TP(p *Packet, l *Layer) (Proto, error) {

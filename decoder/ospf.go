@@ -196,6 +196,11 @@ func fieldsOSPF(t *Tree, p *Packet, l *Layer) {
 	} else {
 		t.Uint("instance_id", uint64(o.InstanceID()))
 	}
+	if tr := ospfTrailer(p, l); len(tr) > 0 {
+		// Bytes after the packet length inside the IP payload: the
+		// cryptographic digest (RFC 2328 D.4.3) and/or LLS data (RFC 5613).
+		t.Bytes("trailer", tr)
+	}
 	body := o.Body()
 	switch typ {
 	case ospfHello:
@@ -249,6 +254,17 @@ func fieldsOSPF(t *Tree, p *Packet, l *Layer) {
 	case ospfLSAck:
 		fieldsOSPFLSAHeaders(t, "lsa_headers", v, body, false, 0)
 	}
+}
+
+// ospfTrailer returns the bytes between the end of the OSPF packet and the
+// end of its parent's payload (nil when decoding started at OSPF).
+func ospfTrailer(p *Packet, l *Layer) []byte {
+	if i := linkLayerIndex(p, l); i > 0 {
+		if end := p.Layers[i-1].End; end > l.End {
+			return p.Data[l.End:end]
+		}
+	}
+	return nil
 }
 
 func fieldsOSPFHello(t *Tree, v uint8, b []byte) {
