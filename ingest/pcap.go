@@ -119,11 +119,24 @@ func (r *Reader) nextRecord(f *Frame) error {
 	if r.strict && r.snapLen != 0 && capLen > r.snapLen {
 		return r.failAt(start, because(ErrRecordTooLarge, "record too large: captured length %d exceeds the snap length %d", capLen, r.snapLen))
 	}
-	r.br.Discard(pcapRecordLen)
-	r.off += pcapRecordLen
-	data, k, err := r.read(int(capLen))
-	if err != nil {
-		return r.failAt(start, short("record", int64(capLen), int64(k), err))
+	var data []byte
+	if n := pcapRecordLen + int(capLen); n <= bufSize {
+		// Header and data in place, in one step.
+		rec, err := r.peek(n)
+		if err != nil {
+			return r.failAt(start, short("record", int64(capLen), int64(len(rec)-pcapRecordLen), err))
+		}
+		r.br.Discard(n)
+		r.off += int64(n)
+		data = rec[pcapRecordLen:n:n]
+	} else {
+		r.br.Discard(pcapRecordLen)
+		r.off += pcapRecordLen
+		d, k, err := r.readCopy(int(capLen))
+		if err != nil {
+			return r.failAt(start, short("record", int64(capLen), int64(k), err))
+		}
+		data = d
 	}
 	r.index++
 	f.Index = r.index
