@@ -240,10 +240,11 @@ func reorder(fs *flag.FlagSet, args []string) []string {
 		if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
 			continue
 		}
-		if i+1 < len(args) {
-			i++
-			flags = append(flags, args[i])
+		if i+1 == len(args) {
+			return flags // the value is missing: let Parse report it
 		}
+		i++
+		flags = append(flags, args[i])
 	}
 	return append(append(flags, "--"), pos...)
 }
