@@ -25,6 +25,9 @@ type Config struct {
 	// FragTimeout is the capture-time lifetime of an unfinished datagram,
 	// counted from its first fragment (Linux ipfrag_time). Default 30 s.
 	FragTimeout time.Duration
+	// FragTimeout6 is the same for IPv6 (RFC 8200 and Linux's
+	// ip6frag_time: 60 s). Default 60 s.
+	FragTimeout6 time.Duration
 	// MaxDatagramBytes caps one reassembled datagram payload. Default 65535.
 	MaxDatagramBytes int
 	// MaxFragments caps the fragments accepted for one datagram. Default 1024.
@@ -59,6 +62,7 @@ type Config struct {
 // Defaults.
 const (
 	DefaultFragTimeout         = 30 * time.Second
+	DefaultFragTimeout6        = 60 * time.Second
 	DefaultMaxDatagramBytes    = 65535
 	DefaultMaxFragments        = 1024
 	DefaultMaxFragBytes        = 64 << 20
@@ -80,6 +84,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	neg("FragTimeout", int64(c.FragTimeout))
+	neg("FragTimeout6", int64(c.FragTimeout6))
 	neg("MaxDatagramBytes", int64(c.MaxDatagramBytes))
 	neg("MaxFragments", int64(c.MaxFragments))
 	neg("MaxFragBytes", int64(c.MaxFragBytes))
@@ -105,6 +110,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FragTimeout <= 0 {
 		c.FragTimeout = DefaultFragTimeout
+	}
+	if c.FragTimeout6 <= 0 {
+		c.FragTimeout6 = DefaultFragTimeout6
 	}
 	if c.TCPIdle <= 0 {
 		c.TCPIdle = DefaultTCPIdle

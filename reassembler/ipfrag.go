@@ -20,14 +20,18 @@ import (
 // bytes is a duplicate), and the datagram records whether any overlapping
 // bytes differ from those kept. A final fragment (MF clear) that states an
 // end different from the one already known, or received bytes beyond it,
-// is a conflict: the fragment is dropped and counted.
+// is a conflict: the first stated end stands, bytes beyond it are not
+// used, and the conflict is counted. IPv6 atomic fragments (offset 0, M
+// clear) are processed in isolation (RFC 6946): they are whole packets,
+// decoded as such, and make no datagram record.
 //
 // Bounds: a datagram longer than MaxDatagramBytes or with more than
 // MaxFragments fragments is dropped (its key is then ignored until the
 // fragment timeout, so its remaining fragments do not start a new one);
 // when all unfinished datagrams together hold more than MaxFragBytes, or
 // there are more than MaxDatagrams, the oldest is dropped. An unfinished
-// datagram expires FragTimeout of capture time after its first fragment.
+// datagram expires FragTimeout (IPv4) or FragTimeout6 (IPv6) of capture
+// time after its first fragment.
 
 // fragKey identifies the datagram a fragment belongs to.
 type fragKey struct {
@@ -202,7 +206,11 @@ func (ft *fragTable) add(fi *reporter.FrameInfo, f *fragment, now int64, emit fu
 		if len(ft.m) >= cfg.MaxDatagrams {
 			ft.evictOldest(emit)
 		}
-		d = &datagram{key: f.key, total: -1, deadline: now + int64(cfg.FragTimeout),
+		timeout := cfg.FragTimeout
+		if f.key.v6 {
+			timeout = cfg.FragTimeout6
+		}
+		d = &datagram{key: f.key, total: -1, deadline: now + int64(timeout),
 			holes: make([]hole, 1, 2), sec: fi.Sec, nsec: fi.Nsec, digits: fi.Digits, proto: f.proto}
 		d.holes[0] = hole{0, holeInf}
 		ft.m[f.key] = d
@@ -232,27 +240,33 @@ func (ft *fragTable) add(fi *reporter.FrameInfo, f *fragment, now int64, emit fu
 			d.tiny = true // RFC 1858: too small to hold a transport header
 		}
 	}
-	if !f.mf {
-		switch {
-		case d.total >= 0 && d.total != int64(end):
-			d.conflicts++
-			ft.stats.DroppedFragments++
-			return
-		case d.total < 0 && beyondFilled(d.holes, uint32(end)):
-			d.conflicts++
-			ft.stats.DroppedFragments++
-			return
-		}
-	} else if d.total >= 0 && int64(end) > d.total {
-		d.conflicts++
-		ft.stats.DroppedFragments++
-		return
-	}
-	// Copy the captured bytes into the holes they cover (first wins).
 	data := f.data
 	if uint32(len(data)) > f.claimed {
 		data = data[:f.claimed]
 	}
+	switch {
+	case !f.mf && d.total >= 0 && d.total != int64(end):
+		// A second, different end: the first one stands; the bytes this
+		// fragment holds within it still fill holes.
+		d.conflicts++
+	case !f.mf && d.total < 0 && beyondFilled(d.holes, uint32(end)):
+		// Bytes already received beyond the end this fragment states.
+		d.conflicts++
+		ft.stats.DroppedFragments++
+		return
+	case f.mf && d.total >= 0 && int64(end) > d.total:
+		// Beyond the known end: trimmed to it (tshark does the same; Linux
+		// drops the whole datagram).
+		d.conflicts++
+	}
+	if d.total >= 0 && int64(f.off)+int64(len(data)) > d.total {
+		if int64(f.off) >= d.total {
+			data = nil
+		} else {
+			data = data[:d.total-int64(f.off)]
+		}
+	}
+	// Copy the captured bytes into the holes they cover (first wins).
 	if len(data) > 0 {
 		first, last := f.off, f.off+uint32(len(data))-1
 		if need := int(last) + 1; need > len(d.buf) {

@@ -199,13 +199,14 @@ func TestAtomicAndTinyFragments(t *testing.T) {
 	f.feed(build(t, &craft.IPv4{ID: 3, MF: true, Protocol: 6, Src: a4, Dst: b4}, craft.Payload(pl[:8])))
 	f.feed(build(t, &craft.IPv4{ID: 3, FragOffset: 8, Protocol: 6, Src: a4, Dst: b4}, craft.Payload(pl[8:])))
 	ds := datagrams(f.flush())
-	if len(ds) != 2 || !ds[0].Complete || !ds[1].Complete {
-		t.Fatalf("got %d datagrams", len(ds))
+	// The atomic fragment is a whole packet (RFC 6946): no datagram.
+	if len(ds) != 1 || !ds[0].Complete || ds[0].Version != 4 || ds[0].Length != 40 {
+		t.Fatalf("got %d datagrams: %+v", len(ds), ds)
 	}
-	if ds[0].Version != 6 || ds[0].Length != 48 || len(ds[0].Frames) != 1 {
-		t.Errorf("atomic: %+v", ds[0])
+	if st := f.r.Stats(); st.Fragments != 2 {
+		t.Errorf("Fragments = %d, want 2 (atomic fragment not counted)", st.Fragments)
 	}
-	if ds[1].Tiny {
+	if ds[0].Tiny {
 		t.Errorf("8-byte first fragment flagged tiny")
 	}
 	f = newFeeder(t, Config{})

@@ -111,7 +111,7 @@ func (r *Reassembler) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(Re
 	saved := r.at
 	r.at = fi.Index
 	if p.Fragment || p.Find(decoder.ProtoIPv6Frag) >= 0 {
-		if f, ok := findFragment(p, r.cfg.IPv4, r.cfg.IPv6); ok {
+		if f, ok := findFragment(p, r.cfg.IPv4, r.cfg.IPv6); ok && (f.mf || f.off != 0) {
 			r.frag.add(&fi, &f, r.now, r.fragEmit)
 			goto done
 		}
