@@ -17,7 +17,8 @@ import (
 // empty line (or every byte, when the segment ends before it); the body, if
 // any, is the layer's payload. With no TCP reassembly a segment is HTTP only
 // when it begins with a start line: body continuations are raw TCP payload.
-// Bare LF line ends are accepted, as RFC 9112 section 2.2 allows.
+// Bare LF line ends are accepted, as RFC 9112 section 2.2 allows, and so is
+// an HTTP/0.9 simple request ("GET /path", no version; tshark does too).
 
 // httpMaxLine bounds how far the start-line check looks for the line end.
 const httpMaxLine = 8192
@@ -98,8 +99,14 @@ func httpStartLine(b []byte) (kind int, end int) {
 	target := line[sp+1:]
 	sp2 := bytes.IndexByte(target, ' ')
 	if sp2 < 0 {
-		if cut && !hasCtl(target) {
+		if hasCtl(target) {
+			return httpNone, 0
+		}
+		if cut {
 			return httpRequest, end // cut inside the request target
+		}
+		if string(line[:sp]) == "GET" && len(target) > 0 && target[0] == '/' {
+			return httpRequest, end // HTTP/0.9 simple request: "GET /path"
 		}
 		return httpNone, 0
 	}

@@ -77,12 +77,16 @@ func TestHTTPStartLine(t *testing.T) {
 		{"GET / HTTP/1.1", httpRequest}, // cut before CRLF
 		{"GET / HTTP/1", httpRequest},   // cut inside the version
 		{"GET /long/uri", httpRequest},  // cut inside the URI
+		{"GET ", httpRequest},           // cut after the method
 		{"DELETE /x HTTP/1.0\n", httpRequest},
 		{"PROPFIND /dav HTTP/1.1\r\n", httpRequest},
 		{"HTTP/1.1 200 OK\r\n", httpResponse},
 		{"HTTP/1.1 204\r\n", httpResponse},
 		{"HTTP/1.1 2", httpResponse},
 		{"HTTP/1.", httpResponse},
+		{"GET /bad.html\r\n", httpRequest}, // HTTP/0.9
+		{"POST /bad.html\r\n", httpNone},
+		{"GET bad\r\n", httpNone},
 		{"get / HTTP/1.1\r\n", httpNone},
 		{"GET  HTTP/1.1\r\n", httpNone},
 		{"GET / HTTP/1.1 extra\r\n", httpNone},

@@ -103,10 +103,28 @@ func fieldsTCP(t *Tree, p *Packet, l *Layer) {
 	t.Uint("window_size", uint64(h.Window()))
 	t.Uint("checksum", uint64(h.Checksum()))
 	t.Uint("urgent_pointer", uint64(h.Urgent()))
-	t.Uint("len", uint64(len(h)-h.DataOffset()))
+	if !inIPFragment(p, l) {
+		// In a first fragment the segment's length is unknown (tshark
+		// omits tcp.len there too).
+		t.Uint("len", uint64(tcpSegmentLen(p, l)))
+	}
 	if opts := h.Options(); len(opts) > 0 {
 		fieldsTCPOptions(t, opts)
 	}
+}
+
+// tcpSegmentLen returns the length of the segment's data as the enclosing
+// IP header states it (as tshark's tcp.len does), which exceeds the bytes
+// captured when the frame was cut by the snap length. Without a usable IP
+// length it is the bytes present.
+func tcpSegmentLen(p *Packet, l *Layer) int {
+	have := int(l.End - l.Off - l.Hdr)
+	if end, ok := ipClaimedEnd(p, l); ok {
+		if n := end - int(l.Off) - int(l.Hdr); n >= have {
+			return n
+		}
+	}
+	return have
 }
 
 // TCP option kinds (IANA tcp-parameters).

@@ -82,31 +82,55 @@ func underIPv6(p *Packet, l *Layer) bool {
 	return false
 }
 
-// ipClaimedEnd returns the frame offset where the innermost IP layer
-// enclosing l says its datagram ends (by its length field, not by the bytes
-// captured).
-func ipClaimedEnd(p *Packet, l *Layer) (int, bool) {
+// ipClaimedEnd returns the frame offset where the datagram enclosing l
+// ends by the length fields of its IP headers (not by the bytes captured):
+// the smallest end any enclosing IPv4 or IPv6 header states, since an
+// outer header (a tunnel's first fragment) can end before an inner one.
+// ok is false when no enclosing header states a length.
+func ipClaimedEnd(p *Packet, l *Layer) (end int, ok bool) {
 	for i := layerIndex(p, l) - 1; i >= 0; i-- {
 		ip := &p.Layers[i]
 		b := p.Data[ip.Off:ip.End]
+		e := -1
 		switch ip.Proto {
 		case ProtoIPv4:
-			if len(b) < ipv4MinLen || IPv4(b).TotalLen() == 0 {
-				return 0, false
+			if len(b) >= ipv4MinLen && IPv4(b).TotalLen() != 0 {
+				e = int(ip.Off) + int(IPv4(b).TotalLen())
 			}
-			return int(ip.Off) + int(IPv4(b).TotalLen()), true
 		case ProtoIPv6:
-			if len(b) < 40 {
-				return 0, false
+			if len(b) >= 40 {
+				if pl := int(binary.BigEndian.Uint16(b[4:])); pl != 0 { // 0: jumbogram
+					e = int(ip.Off) + 40 + pl
+				}
 			}
-			pl := int(binary.BigEndian.Uint16(b[4:]))
-			if pl == 0 {
-				return 0, false // jumbogram
-			}
-			return int(ip.Off) + 40 + pl, true
+		}
+		if e >= 0 && (!ok || e < end) {
+			end, ok = e, true
 		}
 	}
-	return 0, false
+	return end, ok
+}
+
+// inIPFragment reports whether l is carried by a fragment: the innermost
+// IP datagram enclosing it is an IPv4 fragment or has an IPv6 Fragment
+// header.
+func inIPFragment(p *Packet, l *Layer) bool {
+	for i := layerIndex(p, l) - 1; i >= 0; i-- {
+		ip := &p.Layers[i]
+		switch ip.Proto {
+		case ProtoIPv6Frag:
+			// An atomic fragment (offset 0, no more fragments; RFC 6946)
+			// is a whole datagram.
+			b := p.Data[ip.Off:ip.End]
+			return len(b) >= 4 && binary.BigEndian.Uint16(b[2:])&0xfff9 != 0
+		case ProtoIPv6:
+			return false
+		case ProtoIPv4:
+			b := p.Data[ip.Off:ip.End]
+			return len(b) >= ipv4MinLen && IPv4(b).IsFragment()
+		}
+	}
+	return false
 }
 
 // layerIndex returns the index of l in p.Layers (-1 if l is not one of them).
