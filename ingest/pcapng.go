@@ -220,8 +220,8 @@ func checkLen(typ, length, min uint32) error {
 	return nil
 }
 
-// readMeta reads a whole header block (SHB or IDB) into the record buffer
-// and checks its trailing length.
+// readMeta reads a whole header block (SHB or IDB), in place or into the
+// record buffer (see read), and checks its trailing length.
 func (r *Reader) readMeta(start int64, typ, length uint32, frame uint64) ([]byte, error) {
 	if length > uint32(r.bufLimit()) {
 		return nil, r.fail(frame, start, because(ErrBadBlock, "%s of %d bytes exceeds the %d-byte limit for header blocks", blockName(typ), length, r.bufLimit()))

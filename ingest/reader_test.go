@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"testing/iotest"
 )
 
 // truncNsec is what a timestamp becomes after a round trip through an
@@ -703,5 +704,57 @@ func TestWriterErrors(t *testing.T) {
 	}
 	if err := w.WritePacket(id, -1, 0, 1, []byte{1}); err == nil {
 		t.Error("negative time accepted")
+	}
+}
+
+// TestSlowReader reads through readers that return a few bytes at a time
+// (as pipes do), and one that fails with an I/O error.
+func TestSlowReader(t *testing.T) {
+	ps := genPackets(11, 50, 0, 3000, 2)
+	pcap := pcapBytes(t, PcapWriterOptions{LinkType: 1}, ps)
+	var buf bytes.Buffer
+	w, _ := NewPcapNGWriter(&buf, PcapNGWriterOptions{BigEndian: true})
+	w.AddInterface(1, 0, 6)
+	w.AddInterface(101, 0, 9)
+	for _, p := range ps {
+		w.WritePacket(p.iface, p.sec, p.nsec, p.origLen, p.data)
+	}
+	for name, data := range map[string][]byte{"pcap": pcap, "pcapng": buf.Bytes()} {
+		want, _, err := readAll(t, data, ReaderOptions{})
+		if err != nil || len(want) != len(ps) {
+			t.Fatalf("%s: %d frames, %v", name, len(want), err)
+		}
+		for _, slow := range []func(io.Reader) io.Reader{iotest.OneByteReader, iotest.HalfReader, iotest.DataErrReader} {
+			r, err := NewReader(slow(bytes.NewReader(data)), name, ReaderOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var f Frame
+			for i := range want {
+				if err := r.Next(&f); err != nil {
+					t.Fatalf("%s frame %d: %v", name, i+1, err)
+				}
+				if d := diffFrame(&f, &want[i]); d != "" {
+					t.Fatalf("%s frame %d: %s", name, i+1, d)
+				}
+			}
+			if err := r.Next(&f); err != io.EOF {
+				t.Fatalf("%s: %v at end, want io.EOF", name, err)
+			}
+		}
+		// An I/O error in the middle is reported as such, not as a
+		// truncation.
+		boom := errors.New("boom")
+		r, err := NewReader(io.MultiReader(bytes.NewReader(data[:len(data)/2]), iotest.ErrReader(boom)), name, ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f Frame
+		for err == nil {
+			err = r.Next(&f)
+		}
+		if !errors.Is(err, boom) || errors.Is(err, ErrTruncated) {
+			t.Errorf("%s: %v, want the I/O error", name, err)
+		}
 	}
 }
