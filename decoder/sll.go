@@ -85,7 +85,7 @@ func sllAddrBytes(field []byte, n int) []byte {
 
 // sllProto maps the protocol field of a cooked header to the payload's
 // protocol.
-func sllProto(haType, proto uint16, payload []byte) Proto {
+func sllProto(haType, proto uint16) Proto {
 	if haType == arphrdNetlink {
 		return ProtoRaw
 	}
@@ -93,7 +93,7 @@ func sllProto(haType, proto uint16, payload []byte) Proto {
 	case 0x0001: // ETH_P_802_3: Novell raw 802.3
 		return ProtoIPX
 	case 0x0004: // ETH_P_802_2: 802.2 LLC frame
-		return ieee8023Proto(payload)
+		return ProtoLLC
 	}
 	if proto <= ethMaxLen8023 {
 		return ProtoRaw // AX.25, CAN, CAN FD, PPP-MP, ... (not decoded)
@@ -108,7 +108,7 @@ func decodeSLL(p *Packet, l *Layer) (Proto, error) {
 	}
 	h := SLL(b)
 	l.Hdr = sllHdrLen
-	return sllProto(h.HAType(), h.Protocol(), b[sllHdrLen:]), nil
+	return sllProto(h.HAType(), h.Protocol()), nil
 }
 
 func decodeSLL2(p *Packet, l *Layer) (Proto, error) {
@@ -118,7 +118,7 @@ func decodeSLL2(p *Packet, l *Layer) (Proto, error) {
 	}
 	h := SLL2(b)
 	l.Hdr = sll2HdrLen
-	return sllProto(h.HAType(), h.Protocol(), b[sll2HdrLen:]), nil
+	return sllProto(h.HAType(), h.Protocol()), nil
 }
 
 func fieldsSLL(t *Tree, p *Packet, l *Layer) {
