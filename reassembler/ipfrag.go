@@ -601,3 +601,13 @@ func (d *Datagram) Fields(t *decoder.Tree) {
 	}
 	t.Close()
 }
+
+// IsFragment reports whether p carries an IP fragment that Add would hold
+// for reassembly (an IPv6 atomic fragment does not count).
+func IsFragment(p *decoder.Packet) bool {
+	if !p.Fragment && p.Find(decoder.ProtoIPv6Frag) < 0 {
+		return false
+	}
+	f, ok := findFragment(p, true, true)
+	return ok && (f.mf || f.off != 0)
+}

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/pcapflow/pcapflow/decoder"
+	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
 )
 
@@ -108,11 +109,23 @@ type Tracer struct {
 	adv     bool
 	err     error
 	pkt     pktInfo
+	// IP reassembly of fragmented flows (created on the first fragment).
+	frag     *reassembler.Reassembler
+	fdec     *decoder.Decoder
+	fpkt     decoder.Packet
+	fdone    *reassembler.Datagram
+	fragEmit func(reassembler.Record)
 }
 
 // New returns a Tracer; invalid limits take their defaults.
 func New(cfg Config) *Tracer {
-	return &Tracer{cfg: cfg.withDefaults(), m: make(map[flowKey]*flow)}
+	t := &Tracer{cfg: cfg.withDefaults(), m: make(map[flowKey]*flow)}
+	t.fragEmit = func(r reassembler.Record) {
+		if r.Datagram != nil && r.Datagram.Complete {
+			t.fdone = r.Datagram
+		}
+	}
+	return t
 }
 
 // Err returns the first error returned by the Sink.
@@ -146,26 +159,12 @@ type pktInfo struct {
 
 // parse finds the flow-bearing layer of p: the innermost TCP or UDP, or an
 // ICMP/ICMPv6 echo; a transport header quoted inside an ICMP error does
-// not count.
+// not count. Addresses come from the nearest IP header before it (for a
+// source-routed IPv4 packet, the final destination of the route, as tshark
+// shows it).
 func (t *Tracer) parse(p *decoder.Packet, pi *pktInfo) bool {
-	// The innermost TCP/UDP, or an ICMP layer: what follows an ICMP layer
-	// is a quoted packet.
-	ti := -1
-	for i := 0; i < p.N; i++ {
-		pr := p.Layers[i].Proto
-		if pr == decoder.ProtoTCP || pr == decoder.ProtoUDP {
-			ti = i
-		}
-		if pr == decoder.ProtoICMP || pr == decoder.ProtoICMPv6 {
-			ti = i
-			break
-		}
-	}
+	ti := transportLayer(p)
 	if ti < 0 {
-		return false
-	}
-	l := &p.Layers[ti]
-	if l.Hdr == 0 || int(l.End) > len(p.Data) {
 		return false
 	}
 	ip := -1
@@ -182,12 +181,12 @@ func (t *Tracer) parse(p *decoder.Packet, pi *pktInfo) bool {
 	il := &p.Layers[ip]
 	ib := p.Data[il.Off:il.End]
 	if il.Proto == decoder.ProtoIPv4 {
-		if len(ib) < 20 {
+		if len(ib) < 20 || il.Hdr < 20 {
 			return false
 		}
 		h := decoder.IPv4(ib)
 		copy(pi.src[:], h.Src())
-		copy(pi.dst[:], h.Dst())
+		copy(pi.dst[:], finalDst(h))
 	} else {
 		if len(ib) < 40 {
 			return false
@@ -195,6 +194,61 @@ func (t *Tracer) parse(p *decoder.Packet, pi *pktInfo) bool {
 		pi.v6 = true
 		copy(pi.src[:], ib[8:24])
 		copy(pi.dst[:], ib[24:40])
+	}
+	return t.transport(p, ti, pi)
+}
+
+// transportLayer returns the index of the innermost TCP/UDP layer, or of
+// the first ICMP layer (what follows it is a quoted packet), or -1.
+func transportLayer(p *decoder.Packet) int {
+	ti := -1
+	for i := 0; i < p.N; i++ {
+		pr := p.Layers[i].Proto
+		if pr == decoder.ProtoTCP || pr == decoder.ProtoUDP {
+			ti = i
+		}
+		if pr == decoder.ProtoICMP || pr == decoder.ProtoICMPv6 {
+			return i
+		}
+	}
+	return ti
+}
+
+// finalDst returns the destination of an IPv4 header, or the last address
+// of its loose or strict source route option.
+func finalDst(h decoder.IPv4) []byte {
+	opts := h.Options()
+	for i := 0; i < len(opts); {
+		typ := opts[i]
+		if typ == 0 {
+			break
+		}
+		if typ == 1 {
+			i++
+			continue
+		}
+		if i+1 >= len(opts) {
+			break
+		}
+		n := int(opts[i+1])
+		if n < 2 || i+n > len(opts) {
+			break
+		}
+		if (typ == 131 || typ == 137) && n >= 7 {
+			route := opts[i+3 : i+n]
+			k := len(route) / 4 * 4
+			return route[k-4 : k]
+		}
+		i += n
+	}
+	return h.Dst()
+}
+
+// transport fills the transport part of pi from layer ti of p.
+func (t *Tracer) transport(p *decoder.Packet, ti int, pi *pktInfo) bool {
+	l := &p.Layers[ti]
+	if l.Hdr == 0 || int(l.End) > len(p.Data) {
+		return false
 	}
 	b := p.Data[l.Off:l.End]
 	pi.payload = int(l.End - l.Off - l.Hdr)
@@ -234,13 +288,63 @@ func (t *Tracer) parse(p *decoder.Packet, pi *pktInfo) bool {
 	return true
 }
 
+// fragment handles a frame that holds an IP fragment: the fragments go to
+// an IP reassembler, and the frame that completes a datagram counts as
+// the datagram's packet (as tshark counts it: at the reassembling frame,
+// with that frame's length). The other fragments belong to no flow.
+func (t *Tracer) fragment(fi *reporter.FrameInfo, p *decoder.Packet) (*pktInfo, bool) {
+	if t.frag == nil {
+		t.frag = reassembler.New(reassembler.Config{IPv4: true, IPv6: true})
+		t.fdec = decoder.New(decoder.Options{})
+	}
+	t.fdone = nil
+	t.frag.Add(*fi, p, t.fragEmit)
+	d := t.fdone
+	if d == nil {
+		return nil, false
+	}
+	t.fdone = nil
+	var first decoder.Proto
+	switch d.Protocol {
+	case 6:
+		first = decoder.ProtoTCP
+	case 17:
+		first = decoder.ProtoUDP
+	case 1:
+		first = decoder.ProtoICMP
+	case 58:
+		first = decoder.ProtoICMPv6
+	default:
+		return nil, false
+	}
+	t.fdec.DecodeFrom(d.Payload, first, &t.fpkt)
+	pi := &t.pkt
+	// A tunnel inside the datagram (UDP/GTP/IP/TCP) has its own addresses.
+	if t.parse(&t.fpkt, pi) {
+		return pi, true
+	}
+	*pi = pktInfo{v6: d.Version == 6}
+	copy(pi.src[:], d.Src)
+	copy(pi.dst[:], d.Dst)
+	ti := transportLayer(&t.fpkt)
+	if ti != 0 || !t.transport(&t.fpkt, ti, pi) {
+		return nil, false
+	}
+	return pi, true
+}
+
 func nanos(sec int64, nsec uint32) int64 { return sec*1e9 + int64(nsec) }
 
 // Add feeds one decoded frame; flows it ends are passed to emit with
 // At = fi.Index.
 func (t *Tracer) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(*Flow)) {
 	pi := &t.pkt
-	if !t.parse(p, pi) {
+	if reassembler.IsFragment(p) {
+		var ok bool
+		if pi, ok = t.fragment(&fi, p); !ok {
+			return
+		}
+	} else if !t.parse(p, pi) {
 		return
 	}
 	saved := t.at

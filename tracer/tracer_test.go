@@ -112,7 +112,7 @@ func TestTCPStates(t *testing.T) {
 	c.session(cli, srv, 40000, 100) // frames 1-8: SF
 	c.tcp(cli, srv, 40001, 81, 5, 0, craft.SYN, "")
 	c.tcp(srv, cli, 81, 40001, 0, 6, craft.RST|craft.ACK, "") // 9-10: REJ
-	c.tcp(cli, srv, 40002, 82, 7, 0, craft.SYN, "")          // 11: S0
+	c.tcp(cli, srv, 40002, 82, 7, 0, craft.SYN, "")           // 11: S0
 	c.tcp(srv, cli, 83, 40003, 50, 60, craft.SYN|craft.ACK, "")
 	c.tcp(cli, srv, 40003, 83, 60, 51, craft.ACK, "") // 12-13: flipped, S? -> OTH-like
 	c.tcp(cli6, srv6, 40004, 84, 1, 2, craft.ACK|craft.PSH, "x")
