@@ -82,8 +82,8 @@ func TestESP(t *testing.T) {
 		},
 		{
 			name: "nat traversal over udp 4500", first: ProtoIPv4,
-			data:  inetIP4(17, inetUDP(4500, 4500, esp)),
-			chain: "IPv4:UDP:ESP",
+			data:   inetIP4(17, inetUDP(4500, 4500, esp)),
+			chain:  "IPv4:UDP:ESP",
 			fields: []inetField{{"ipv4.udp.esp.spi", "4660"}},
 		},
 		{

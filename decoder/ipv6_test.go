@@ -3,12 +3,19 @@ package decoder
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pcapflow/pcapflow/ingest"
 )
 
 // Test harness of the internet-layer decoders (IPv6 and its extension
@@ -408,4 +415,234 @@ func TestIPv6(t *testing.T) {
 			fields: []inetField{{"ipv4.protocol", "IPv6 [41]"}, {"ipv4.ipv6.next", "ICMPv6 [58]"}},
 		},
 	})
+}
+
+// Corpus conformance of the internet layer: every capture of the shared
+// corpus that holds one of this file family's protocols is decoded frame by
+// frame and compared with tshark's reference output (expected/*.frames.jsonl):
+// the protocol chain over the core protocols plus the internet-layer ones
+// (extension headers, AH, ESP, MH, GRE, GTP, IGMP, ...), and the values of
+// every IPv6 header (ipv6.src, dst, nxt, hlim). Captures tagged malformed
+// are only decoded (no panic, spans and report trees well formed).
+
+// inetCorpusTags select corpus files by MANIFEST tag.
+var inetCorpusTags = []string{"ipv6", "ipv6-hbh", "ipv6-routing", "ipv6-fraghdr", "ipv6-dstopts",
+	"ah", "esp", "hip", "mobility", "ipv6-frag"}
+
+// inetCorpusFiles are selected by name: no tag names their protocols.
+var inetCorpusFiles = []string{"tcpdump__pptp.pcap", "zeek__tunnels__gtp__gtp1_gn_normal_incl_fragmentation.pcap",
+	"tcpdump__IGMP_V2.pcap", "tcpdump__igmpv3-queries.pcap"}
+
+// inetTokens maps tshark frame.protocols names to protocols; names not
+// listed are not compared (application protocols, "ethertype", ...).
+var inetTokens = map[string]Proto{
+	"eth": ProtoEthernet, "vlan": ProtoVLAN, "arp": ProtoARP, "ip": ProtoIPv4, "ipv6": ProtoIPv6,
+	"tcp": ProtoTCP, "udp": ProtoUDP, "icmp": ProtoICMP, "icmpv6": ProtoICMPv6,
+	"ipv6.hopopts": ProtoHopOpts, "ipv6.routing": ProtoIPv6Route, "ipv6.fraghdr": ProtoIPv6Frag,
+	"ipv6.dstopts": ProtoIPv6Opts, "ah": ProtoAH, "esp": ProtoESP, "hip": ProtoHIP, "mipv6": ProtoMH,
+	"gre": ProtoGRE, "gtp": ProtoGTP, "vxlan": ProtoVXLAN, "igmp": ProtoIGMP,
+}
+
+// inetSeq filters a chain to the compared protocols, up to the first ICMP
+// or ICMPv6 layer (quoted packets inside ICMP errors are not compared, as
+// chaincheck.py does). tshark names IGMP twice in a row: duplicates are
+// collapsed.
+func inetSeq(ps []Proto) []Proto {
+	var out []Proto
+	for _, p := range ps {
+		if p == ProtoRARP {
+			p = ProtoARP
+		}
+		if !inetTokenSet[p] {
+			continue
+		}
+		if p == ProtoIGMP && len(out) > 0 && out[len(out)-1] == ProtoIGMP {
+			continue
+		}
+		out = append(out, p)
+		if p == ProtoICMP || p == ProtoICMPv6 {
+			break
+		}
+	}
+	return out
+}
+
+var inetTokenSet = func() map[Proto]bool {
+	m := map[Proto]bool{}
+	for _, p := range inetTokens {
+		m[p] = true
+	}
+	return m
+}()
+
+func inetCorpusDir(t testing.TB) string {
+	dir := filepath.Join("..", "..", "shared", "corpus")
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
+		t.Skipf("corpus not found at %s: %v", dir, err)
+	}
+	return dir
+}
+
+// inetManifest returns the corpus files of this family and whether each
+// is tagged malformed.
+func inetManifest(t testing.TB, dir string) (names []string, malformed map[string]bool) {
+	data, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	malformed = map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		c := strings.Split(line, "\t")
+		if len(c) < 10 {
+			continue
+		}
+		tags := strings.Split(c[9], ",")
+		want := slices.Contains(inetCorpusFiles, c[0])
+		for _, tag := range inetCorpusTags {
+			want = want || slices.Contains(tags, tag)
+		}
+		if want {
+			names = append(names, c[0])
+			malformed[c[0]] = slices.Contains(tags, "malformed")
+		}
+	}
+	return names, malformed
+}
+
+type inetRef struct {
+	Number    []string `json:"frame.number"`
+	Protocols []string `json:"frame.protocols"`
+	Src       []string `json:"ipv6.src"`
+	Dst       []string `json:"ipv6.dst"`
+	Nxt       []string `json:"ipv6.nxt"`
+	Hlim      []string `json:"ipv6.hlim"`
+}
+
+func TestInternetCorpus(t *testing.T) {
+	dir := inetCorpusDir(t)
+	names, bad := inetManifest(t, dir)
+	if len(names) < 40 {
+		t.Fatalf("only %d corpus files selected", len(names))
+	}
+	d := New(Options{})
+	var frames, compared, ipv6Values, deep, ipcomp int
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			var refs []inetRef
+			if !bad[name] {
+				data, err := os.ReadFile(filepath.Join(dir, "expected", name+".frames.jsonl"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+					var r inetRef
+					if err := json.Unmarshal([]byte(line), &r); err != nil {
+						t.Fatal(err)
+					}
+					refs = append(refs, r)
+				}
+			}
+			r, c, err := ingest.Open(filepath.Join(dir, "raw", name), ingest.ReaderOptions{})
+			if err != nil {
+				if bad[name] {
+					return
+				}
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var f ingest.Frame
+			var p Packet
+			var tr Tree
+			for n := 0; ; n++ {
+				if err := r.Next(&f); err != nil {
+					if err != io.EOF && !bad[name] {
+						t.Fatalf("frame %d: %v", n+1, err)
+					}
+					if !bad[name] && n != len(refs) {
+						t.Errorf("read %d frames, tshark %d", n, len(refs))
+					}
+					return
+				}
+				frames++
+				d.Decode(f.Data, f.LinkType, &p)
+				if err := inetCheckPacket(&p); err != nil {
+					t.Fatalf("frame %d: %v", f.Index, err)
+				}
+				tr.Reset()
+				p.Fields(&tr)
+				if err := inetCheckTree(&tr); err != nil {
+					t.Fatalf("frame %d: %v", f.Index, err)
+				}
+				if bad[name] || n >= len(refs) {
+					continue
+				}
+				ref := refs[n]
+				var want []Proto
+				cut := false
+				if len(ref.Protocols) > 0 {
+					for _, tok := range strings.Split(ref.Protocols[0], ":") {
+						if tok == "ipcomp" {
+							cut = true
+							break
+						}
+						if pr, ok := inetTokens[tok]; ok {
+							want = append(want, pr)
+						}
+					}
+				}
+				want = inetSeq(want)
+				var got []Proto
+				for i := 0; i < p.N; i++ {
+					got = append(got, p.Layers[i].Proto)
+				}
+				got = inetSeq(got)
+				if cut {
+					// tshark inflated an IPComp payload: compare up to it.
+					ipcomp++
+					if len(got) > len(want) {
+						got = got[:len(want)]
+					}
+				}
+				if len(want) > MaxLayers-2 && p.Failed() && errors.Is(&p.Err, ErrUnsupported) {
+					// Deeper than Packet.Layers holds: the decoder must
+					// say so, and agree with tshark as far as it went.
+					deep++
+					if !slices.Equal(got, want[:len(got)]) {
+						t.Errorf("frame %d: chain %v is not a prefix of tshark's %v", f.Index, got, want)
+					}
+					continue
+				}
+				compared++
+				if !slices.Equal(got, want) {
+					t.Errorf("frame %d: chain %v (%s, err %v), tshark %v (%s)", f.Index, got, p.Chain(), &p.Err, want, ref.Protocols)
+					continue
+				}
+				// IPv6 header values, outer first, as far as the compared
+				// chain goes (tshark also lists headers quoted in ICMPv6).
+				k := 0
+				for i := 0; i < p.N; i++ {
+					if p.Layers[i].Proto == ProtoICMPv6 || p.Layers[i].Proto == ProtoICMP {
+						break
+					}
+					if p.Layers[i].Proto != ProtoIPv6 || p.Layers[i].Hdr == 0 {
+						continue
+					}
+					h := IPv6(p.Bytes(i))
+					gotV := []string{
+						netip.AddrFrom16([16]byte(h.Src())).String(), netip.AddrFrom16([16]byte(h.Dst())).String(),
+						strconv.Itoa(int(h.NextHeader())), strconv.Itoa(int(h.HopLimit())),
+					}
+					for j, list := range [][]string{ref.Src, ref.Dst, ref.Nxt, ref.Hlim} {
+						if k >= len(list) || list[k] != gotV[j] {
+							t.Errorf("frame %d: ipv6 header %d field %d = %s, tshark %v", f.Index, k, j, gotV[j], list)
+						}
+					}
+					ipv6Values += 4
+					k++
+				}
+			}
+		})
+	}
+	t.Logf("%d files, %d frames; %d chains compared, %d IPv6 values; %d frames deeper than MaxLayers=%d; %d frames cut at IPComp",
+		len(names), frames, compared, ipv6Values, deep, MaxLayers, ipcomp)
 }

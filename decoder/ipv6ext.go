@@ -19,7 +19,8 @@ import "encoding/binary"
 // Hdr Ext Len counts 8-octet units after the first 8 octets. Options are
 // TLVs (type, data length, data) except Pad1, a single zero byte. The two
 // high bits of the type say what a node that does not know the option does
-// (action); the third says whether the data may change en route.
+// (action); the third says whether the data may change en route. Option
+// data that overruns the header makes the header malformed.
 const (
 	ipv6ExtNext   = 0
 	ipv6ExtLen    = 1
@@ -71,16 +72,16 @@ func decodeIPv6Opts(p *Packet, l *Layer) (Proto, error) {
 	return ipProtoProto(b[ipv6ExtNext]), nil
 }
 
-// checkIPv6Options checks that every option of b lies inside b; base is
-// the offset of b in its header, for the message.
+// checkIPv6Options checks that the data of every option of b lies inside
+// b; base is the offset of b in its header, for the message. A last option
+// whose length byte would lie outside b is let through (fieldsIPv6Opts
+// reports it): it claims nothing beyond the header, and tshark decodes what
+// follows such a header too.
 func checkIPv6Options(b []byte, base int) error {
-	for i := 0; i < len(b); {
+	for i := 0; i+1 < len(b); {
 		if b[i] == ipv6OptPad1 {
 			i++
 			continue
-		}
-		if i+2 > len(b) {
-			return malformed("option %#02x at offset %d: length byte outside the header", b[i], base+i)
 		}
 		if end := i + 2 + int(b[i+1]); end > len(b) {
 			return malformed("option %#02x at offset %d: %d data bytes overrun the header by %d",
@@ -109,11 +110,16 @@ func fieldsIPv6Opts(t *Tree, p *Packet, l *Layer) {
 			i++
 			continue
 		}
-		d := b[i+2 : i+2+int(b[i+1])] // bounds checked by decodeIPv6Opts
-		t.Uint("length", uint64(len(d)))
-		fieldsIPv6Option(t, typ, d)
+		if i+2 > len(b) {
+			t.String("error", "option length outside the header")
+			t.Close()
+			break
+		}
+		n := int(b[i+1]) // the data fits: checked by decodeIPv6Opts
+		t.Uint("length", uint64(n))
+		fieldsIPv6Option(t, typ, b[i+2:i+2+n])
 		t.Close()
-		i += 2 + len(d)
+		i += 2 + n
 	}
 	t.Close()
 }

@@ -83,13 +83,19 @@ func TestIPv6Options(t *testing.T) {
 		},
 		{
 			name: "option overruns the header", first: ProtoIPv6,
-			data:  inetIP6(0, inetCat(inetHex("3b 00 | 01 05 00000000"), inetHex("ffffffff"))),
+			data:  inetIP6(0, inetCat(inetHex("11 00 | 01 00 | 01 05 0000"), udp)),
 			chain: "IPv6:HOPOPT", err: ErrMalformed, errAt: ProtoHopOpts,
 		},
 		{
+			// Zeek's ipv6-mobility-dst-opts frame 3: tshark goes on.
 			name: "option length byte outside the header", first: ProtoIPv6Opts,
 			data:  inetHex("3b 00 | 01 03 000000 | 05 | ffff"),
-			chain: "IPv6_Opts", err: ErrMalformed, errAt: ProtoIPv6Opts,
+			chain: "IPv6_Opts", payload: "ffff",
+			fields: []inetField{
+				{"ipv6_opts.options", "#2"},
+				{"ipv6_opts.options.1.type", "Router Alert [5]"},
+				{"ipv6_opts.options.1.error", "option length outside the header"},
+			},
 		},
 		{
 			name: "header longer than the IPv6 payload", first: ProtoIPv6,
