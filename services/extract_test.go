@@ -688,3 +688,50 @@ func BenchmarkExtractJSON(b *testing.B) {
 	}
 	b.ReportMetric(float64(frames)/b.Elapsed().Seconds(), "frames/s")
 }
+
+// TestExtractCorpus extracts every capture of the shared conformance
+// corpus in the three formats: every report must be a valid document (JSON
+// by encoding/json, plist by howett.net/plist) with the same facts in JSON
+// and plist, whether the capture reads to its end or fails part way.
+func TestExtractCorpus(t *testing.T) {
+	raw := filepath.Join("..", "..", "shared", "corpus", "raw")
+	entries, err := os.ReadDir(raw)
+	if err != nil {
+		t.Skipf("corpus not present: %v", err)
+	}
+	var files, frames, readErrors int
+	for _, e := range entries {
+		in := filepath.Join(raw, e.Name())
+		docs := map[reporter.Format][]byte{}
+		var st Stats
+		var rerr error
+		for _, f := range allFormats {
+			var out bytes.Buffer
+			st, rerr = Extract(context.Background(), ExtractOptions{Input: in, Output: "-", Stdout: &out, Format: f})
+			var ie *ingest.Error
+			if rerr != nil && !errors.As(rerr, &ie) {
+				t.Errorf("%s: %v is not an *ingest.Error", e.Name(), rerr)
+			}
+			docs[f] = out.Bytes()
+		}
+		if rerr != nil && st.Frames == 0 && len(docs[reporter.JSON]) == 0 {
+			readErrors++
+			continue // not a capture at all: nothing written, as it should be
+		}
+		if rerr != nil {
+			readErrors++
+		}
+		files++
+		frames += int(st.Frames)
+		if err := reportertest.SameFacts(docs[reporter.JSON], docs[reporter.Plist]); err != nil {
+			t.Errorf("%s: %v", e.Name(), err)
+		}
+		if n := len(reportertest.TextBlocks(docs[reporter.Text])); n != int(st.Frames)+1 {
+			t.Errorf("%s: %d text blocks for %d frames", e.Name(), n, st.Frames)
+		}
+	}
+	t.Logf("%d captures, %d frames reported, %d with read errors", files, frames, readErrors)
+	if files == 0 {
+		t.Error("no capture extracted")
+	}
+}
