@@ -53,6 +53,9 @@ type GenerateOptions struct {
 	TagAll bool
 	// Start is the timestamp of the first frame (zero: 2024-03-01 12:00 UTC).
 	Start time.Time
+	// MaxBody caps the size of HTTP bodies (0: up to 400 KB), for small
+	// captures whose connections complete in a few hundred frames.
+	MaxBody int
 }
 
 // Generate writes a deterministic synthetic capture to w: o.Frames frames
@@ -61,6 +64,9 @@ type GenerateOptions struct {
 func Generate(w io.Writer, o GenerateOptions) error {
 	if o.Frames < 0 {
 		return fmt.Errorf("generate: negative frame count %d", o.Frames)
+	}
+	if o.MaxBody < 0 {
+		return fmt.Errorf("generate: negative body size cap %d", o.MaxBody)
 	}
 	if o.Flows < 0 || o.Flows > 20000 {
 		return fmt.Errorf("generate: flow count %d out of range 0..20000", o.Flows)
@@ -279,7 +285,7 @@ var agents = [...]string{
 
 var contentTypes = [...]string{
 	"text/html; charset=utf-8", "application/json", "text/css", "application/javascript",
-	"image/png", "application/octet-stream",
+	"application/octet-stream", "application/vnd.example.blob",
 }
 
 var words = [...]string{
@@ -458,10 +464,7 @@ func (g *generator) newFlow(f *flow) {
 			f.smac = MAC{0x02, 0x00, 0x0a, 0x00, byte(o >> 8), byte(o)}
 		}
 	case kindFragUDP:
-		f.sport = 5004
-		if r.chance(500) {
-			f.sport = 2049
-		}
+		f.sport = 41000 // no dissector claims it: the payload stays data
 	}
 }
 
@@ -552,8 +555,9 @@ func (g *generator) planTCP(f *flow) {
 			if total > f.mss {
 				f.push(action{op: opTCP, flags: ACK, seq: f.snext, ack: f.cnext})
 			}
-			g.startResponse(f)
-			f.state = 3
+			// The queued segments still read f.msg: the response starts
+			// once they are sent.
+			f.state = 6
 		}
 	case 3: // response segments
 		total := len(f.msg) + f.bodyLen
@@ -590,12 +594,19 @@ func (g *generator) planTCP(f *flow) {
 			f.snext += uint32(total)
 			f.left--
 			if f.left > 0 {
-				g.startRequest(f)
-				f.state = 2
+				f.state = 7
 			} else {
 				f.state = 4
 			}
 		}
+	case 6:
+		g.startResponse(f)
+		f.state = 3
+		g.planTCP(f)
+	case 7:
+		g.startRequest(f)
+		f.state = 2
+		g.planTCP(f)
 	case 4: // close
 		switch p := r.intn(100); {
 		case p < 88:
@@ -620,6 +631,9 @@ func (g *generator) startRequest(f *flow) {
 	if r.chance(150) {
 		method = "POST"
 		f.bodyLen = r.between(20, 6000)
+		if g.o.MaxBody > 0 && f.bodyLen > g.o.MaxBody {
+			f.bodyLen = g.o.MaxBody
+		}
 		f.bodyBin = r.chance(300)
 		f.bodyOff = r.intn(len(g.text))
 	}
@@ -674,6 +688,9 @@ func (g *generator) startResponse(f *flow) {
 		default:
 			f.bodyLen = r.between(100000, 400000)
 		}
+	}
+	if g.o.MaxBody > 0 && f.bodyLen > g.o.MaxBody {
+		f.bodyLen = g.o.MaxBody
 	}
 	f.bodyBin = ct >= 4
 	f.bodyOff = r.intn(len(g.text))
@@ -875,6 +892,9 @@ func (g *generator) emit(f *flow, a *action) error {
 	case opUDP:
 		g.udp = UDP{SrcPort: sport, DstPort: dport}
 		g.pl = g.fill(a.n, true)
+		if f.sport == 123 && len(g.pl) >= 48 {
+			g.ntp(a.fromClient)
+		}
 		g.ls[n], g.ls[n+1] = &g.udp, &g.pl
 		n += 2
 	case opPing:
@@ -1029,6 +1049,22 @@ func (g *generator) dnsMessage(f *flow, answer bool) Layer {
 	}
 	g.dns.Answers = rr
 	return &g.dns
+}
+
+// ntp turns the 48 bytes in g.pl into an NTPv4 client or server message.
+func (g *generator) ntp(client bool) {
+	b := g.pl
+	clear(b[:16])
+	b[0], b[2], b[3] = 0x23, 6, 0xe9 // version 4, mode 3 (client); poll 6; precision
+	if !client {
+		b[0], b[1] = 0x24, 2 // mode 4 (server), stratum 2
+		copy(b[12:16], []byte{192, 0, 2, 123})
+	}
+	// Timestamps in NTP era 0 (seconds since 1900).
+	sec := uint32(g.o.Start.Unix()+g.now/1e9) + 2208988800
+	for off := 16; off < 48; off += 8 {
+		be.PutUint32(b[off:], sec)
+	}
 }
 
 // next32 returns 32 random bits.

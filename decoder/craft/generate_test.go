@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -259,4 +260,95 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}
+
+// TestGenerateStreams reassembles every TCP direction of a generated
+// capture by sequence number (retransmissions must repeat the same bytes)
+// and parses the client side as HTTP requests and the server side as HTTP
+// responses, bodies included, with nothing left over.
+func TestGenerateStreams(t *testing.T) {
+	type dir struct {
+		isn   uint32
+		syn   bool
+		segs  map[uint32][]byte
+		fromC bool
+	}
+	dirs := map[string]*dir{}
+	var order []string
+	readAll(t, generate(t, craft.GenerateOptions{Seed: 6, Frames: 20000, Flows: 64}), func(f *ingest.Frame) {
+		p := gopacket.NewPacket(f.Data, layers.LayerTypeEthernet, gopacket.Default)
+		tcp, ok := p.Layer(layers.LayerTypeTCP).(*layers.TCP)
+		if !ok {
+			return
+		}
+		key := p.NetworkLayer().NetworkFlow().String() + " " + tcp.TransportFlow().String()
+		d := dirs[key]
+		if d == nil {
+			d = &dir{segs: map[uint32][]byte{}, fromC: tcp.DstPort == 80 || tcp.DstPort == 8080}
+			dirs[key] = d
+			order = append(order, key)
+		}
+		if tcp.SYN {
+			d.isn, d.syn = tcp.Seq, true
+			return
+		}
+		if len(tcp.Payload) == 0 {
+			return
+		}
+		if old, ok := d.segs[tcp.Seq]; ok && !bytes.Equal(old, tcp.Payload) {
+			t.Fatalf("frame %d: retransmission with different bytes", f.Index)
+		}
+		d.segs[tcp.Seq] = append([]byte(nil), tcp.Payload...)
+	})
+	requests, responses := 0, 0
+	for _, key := range order {
+		d := dirs[key]
+		if !d.syn {
+			t.Fatalf("%s: no SYN", key)
+		}
+		// Assemble the contiguous prefix of the stream.
+		var stream []byte
+		for seq := d.isn + 1; ; {
+			b, ok := d.segs[seq]
+			if !ok {
+				break
+			}
+			stream = append(stream, b...)
+			seq += uint32(len(b))
+		}
+		br := bufio.NewReader(bytes.NewReader(stream))
+		for {
+			if _, err := br.Peek(1); err != nil {
+				break
+			}
+			var body io.ReadCloser
+			var length int64
+			if d.fromC {
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					t.Fatalf("%s: request %d: %v", key, requests, err)
+				}
+				body, length = req.Body, req.ContentLength
+				requests++
+			} else {
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("%s: response %d: %v", key, responses, err)
+				}
+				body, length = resp.Body, resp.ContentLength
+				responses++
+			}
+			n, err := io.Copy(io.Discard, body)
+			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatal(err)
+			}
+			if n != length && br.Buffered() > 0 {
+				t.Fatalf("%s: body of %d bytes, content length %d, with bytes after it", key, n, length)
+			}
+		}
+	}
+	if requests < 100 || responses < 100 {
+		t.Errorf("%d requests, %d responses parsed", requests, responses)
+	}
+	t.Logf("%d directions, %d requests, %d responses", len(order), requests, responses)
 }
