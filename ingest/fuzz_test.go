@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -48,7 +50,28 @@ func checkStream(t *testing.T, data []byte) {
 	}
 }
 
+// addCorpusSeeds adds the shared corpus captures (read in place, never
+// copied into the repository) whose first bytes match magic, when the
+// corpus is present.
+func addCorpusSeeds(f *testing.F, pcapng bool) {
+	dir := filepath.Join("..", "..", "shared", "corpus", "raw")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil || len(data) < 4 || len(data) > 64<<10 {
+			continue
+		}
+		if isNG := bytes.HasPrefix(data, []byte{0x0a, 0x0d, 0x0d, 0x0a}); isNG == pcapng {
+			f.Add(data)
+		}
+	}
+}
+
 func FuzzReadPcap(f *testing.F) {
+	addCorpusSeeds(f, false)
 	for _, nano := range []bool{false, true} {
 		for _, be := range []bool{false, true} {
 			f.Add(pcapBytes(f, PcapWriterOptions{LinkType: LinkEthernet, SnapLen: 128, Nanosecond: nano, BigEndian: be}, genPackets(5, 3, 0, 150, 0)))
@@ -69,6 +92,7 @@ func FuzzReadPcap(f *testing.F) {
 }
 
 func FuzzReadPcapNG(f *testing.F) {
+	addCorpusSeeds(f, true)
 	for _, be := range []bool{false, true} {
 		var buf bytes.Buffer
 		w, _ := NewPcapNGWriter(&buf, PcapNGWriterOptions{BigEndian: be, Application: "fuzz"})
