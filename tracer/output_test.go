@@ -1,0 +1,151 @@
+package tracer
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pcapflow/pcapflow/ingest"
+	"github.com/pcapflow/pcapflow/reporter"
+)
+
+// interleaved builds n TCP sessions whose frames interleave, so that a
+// small MaxOpen forces files to be closed and reopened.
+func interleaved(t *testing.T, n int) []frame {
+	var per [][]frame
+	for i := range n {
+		c := newCapture(t)
+		c.now = c.now.Add(timeOffset(i))
+		c.session(netip.AddrFrom4([4]byte{10, 1, 0, byte(i)}), srv, uint16(20000+i), uint32(i))
+		per = append(per, c.frames)
+	}
+	var out []frame
+	for j := 0; ; j++ {
+		added := false
+		for i := range per {
+			if j < len(per[i]) {
+				out = append(out, per[i][j])
+				added = true
+			}
+		}
+		if !added {
+			return out
+		}
+	}
+}
+
+func timeOffset(i int) time.Duration { return time.Duration(i) * time.Millisecond }
+
+func TestFileSinkPcap(t *testing.T) {
+	frames := interleaved(t, 6)
+	for _, o := range []struct {
+		big, nano bool
+	}{{false, false}, {true, true}} {
+		dir := t.TempDir()
+		sink := &FileSink{Dir: dir, Format: "pcap", BigEndian: o.big, Nanosecond: o.nano, MaxOpen: 2}
+		flows := run(t, Config{Sink: sink}, frames, 5)
+		if err := sink.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if len(flows) != 6 {
+			t.Fatalf("%d flows", len(flows))
+		}
+		for _, fl := range flows {
+			path := filepath.Join(dir, fl.FileName()+".pcap")
+			r, c, err := ingest.Open(path, ingest.ReaderOptions{})
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			if m := r.Meta(); m.BigEndian != o.big || m.Nanosecond != o.nano || m.LinkType != 1 {
+				t.Errorf("%s: header big=%v nano=%v link=%d", path, m.BigEndian, m.Nanosecond, m.LinkType)
+			}
+			var f ingest.Frame
+			i := 0
+			for {
+				if err := r.Next(&f); err != nil {
+					if !errors.Is(err, io.EOF) {
+						t.Fatalf("%s: %v", path, err)
+					}
+					break
+				}
+				if i >= len(fl.Frames) {
+					t.Fatalf("%s: more frames than the flow", path)
+				}
+				want := frames[fl.Frames[i]-1]
+				if string(f.Data) != string(want.data) || f.Sec != want.sec || f.Nsec != want.nsec {
+					t.Errorf("%s record %d: bytes or time differ (%d.%09d vs %d.%09d)", path, i, f.Sec, f.Nsec, want.sec, want.nsec)
+				}
+				i++
+			}
+			c.Close()
+			if i != len(fl.Frames) {
+				t.Errorf("%s: %d records, flow has %d frames", path, i, len(fl.Frames))
+			}
+			// tshark reads the file back with the same frames, when present.
+			if tshark, err := exec.LookPath("tshark"); err == nil {
+				out, err := exec.Command(tshark, "-n", "-r", path, "-T", "fields", "-e", "frame.time_epoch", "-e", "frame.len").Output()
+				if err != nil {
+					t.Errorf("tshark -r %s: %v", path, err)
+					continue
+				}
+				lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+				if len(lines) != len(fl.Frames) {
+					t.Errorf("tshark reads %d frames from %s, want %d", len(lines), path, len(fl.Frames))
+					continue
+				}
+				for k, l := range lines {
+					want := frames[fl.Frames[k]-1]
+					ts, n, _ := strings.Cut(l, "\t")
+					wts := strconv.FormatInt(want.sec, 10) + "." + strconv.FormatUint(uint64(want.nsec)+1e9, 10)[1:]
+					if ts != wts || n != strconv.Itoa(len(want.data)) {
+						t.Errorf("tshark %s frame %d: %s, want %s\t%d", path, k+1, l, wts, len(want.data))
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestFileSinkJSON(t *testing.T) {
+	frames := interleaved(t, 3)
+	dir := t.TempDir()
+	sink := &FileSink{Dir: dir, Format: "json", MaxOpen: 1,
+		NewReport: func(w io.Writer) reporter.Writer { return reporter.NewWriter(w, reporter.JSON) }}
+	flows := run(t, Config{Sink: sink}, frames, 0)
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, fl := range flows {
+		b, err := os.ReadFile(filepath.Join(dir, fl.FileName()+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatalf("%s: invalid JSON: %v", fl.FileName(), err)
+		}
+		for _, n := range fl.Frames {
+			if _, ok := doc["Frame "+strconv.FormatUint(n, 10)]; !ok {
+				t.Errorf("%s: no block for frame %d (keys %d)", fl.FileName(), n, len(doc))
+			}
+		}
+		if _, ok := doc["Flow"]; !ok {
+			t.Errorf("%s: no Flow block", fl.FileName())
+		}
+	}
+	// No spool files are left behind.
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".spool") {
+			t.Errorf("spool file left: %s", e.Name())
+		}
+	}
+}
