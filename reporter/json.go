@@ -66,11 +66,14 @@ func (e jsonEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int,
 	return append(b, close)
 }
 
+const tabs = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"
+
 func appendIndent(b []byte, depth int) []byte {
-	for ; depth > 0; depth-- {
-		b = append(b, '\t')
+	for depth > len(tabs) {
+		b = append(b, tabs...)
+		depth -= len(tabs)
 	}
-	return b
+	return append(b, tabs[:depth]...)
 }
 
 // appendJSONValue appends a scalar node as a JSON value.
@@ -122,6 +125,14 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// jsonSafe marks the ASCII bytes a JSON string holds as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONChars appends the escaped characters of s: quote, backslash and
 // control characters are escaped, and every byte that is not part of valid
 // UTF-8 becomes U+FFFD (so the output is always valid UTF-8 JSON).
@@ -130,7 +141,7 @@ func appendJSONChars(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}
