@@ -404,7 +404,10 @@ func FuzzTransport(f *testing.F) {
 	f.Add(uint8(3), []byte{135, 0, 0, 0, 0, 0, 0, 0, 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 2, 3, 4, 5})
 	f.Add(uint8(3), []byte{134, 0, 0, 0, 64, 0xc0, 0, 30, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 64, 0xc0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Add(uint8(3), []byte{143, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 1, 0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb})
-	first := [...]Proto{ProtoTCP, ProtoUDP, ProtoICMP, ProtoICMPv6}
+	f.Add(uint8(4), tbIPv4(6, tbTCP(40000, 80, 1, 2, TCPAck, nil, []byte("HTTP/1.1 200 OK\r\n\r\n"))))
+	f.Add(uint8(5), tbIPv6(0, append([]byte{17, 0, 1, 4, 0, 0, 0, 0}, tbUDP(5000, 53, dnsQueryA)...)))
+	f.Add(uint8(5), tbIPv6(58, []byte{128, 0, 0, 0, 0, 42, 0, 1}))
+	first := [...]Proto{ProtoTCP, ProtoUDP, ProtoICMP, ProtoICMPv6, ProtoIPv4, ProtoIPv6}
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		fuzzDecode(t, first[int(which)%len(first)], data)
 	})
@@ -416,6 +419,9 @@ func fuzzDecode(t *testing.T, first Proto, data []byte) {
 	var p Packet
 	New(Options{}).DecodeFrom(data, first, &p)
 	checkSpans(t, &p)
+	if f, ok := p.Flow(); ok != (f.IPVersion != 0) || (ok && f.IPVersion != 4 && f.IPVersion != 6) {
+		t.Fatalf("flow %+v ok %v", f, ok)
+	}
 	var tr Tree
 	p.Fields(&tr)
 	if tr.Depth() != 0 {
