@@ -438,3 +438,43 @@ func dechunk(b []byte) (int, []byte, bool) {
 	}
 	return pos, out, false
 }
+
+// AnalysePayload analyses one direction's bytes read from a file
+// (PyPCAPKit's analyse on a payload): HTTP/1.x requests or responses when
+// it starts with an HTTP start line, else FTP commands or replies when its
+// first line looks like one. It returns nil when it recognises neither.
+// Frames are empty: a payload file has none.
+func AnalysePayload(b []byte) []*Message {
+	d := StreamDir{Data: b, Length: uint64(len(b))}
+	switch {
+	case startsHTTP(b):
+		s := &Stream{Dirs: []StreamDir{d, {}}}
+		if bytes.HasPrefix(b, []byte("HTTP/")) {
+			s.Dirs[0], s.Dirs[1] = StreamDir{}, d
+		}
+		return Analyse(s)
+	case looksFTPReply(b):
+		return analyseFTP(&Stream{SrcPort: 40000, DstPort: 21, Dirs: []StreamDir{{}, d}})
+	case looksFTPCommand(b):
+		return analyseFTP(&Stream{SrcPort: 40000, DstPort: 21, Dirs: []StreamDir{d, {}}})
+	}
+	return nil
+}
+
+func looksFTPReply(b []byte) bool {
+	return len(b) >= 4 && b[0] >= '1' && b[0] <= '5' && b[1] >= '0' && b[1] <= '9' && b[2] >= '0' && b[2] <= '9' && (b[3] == ' ' || b[3] == '-')
+}
+
+func looksFTPCommand(b []byte) bool {
+	l, _, _ := line(b)
+	cmd, _, _ := strings.Cut(l, " ")
+	if len(cmd) < 3 || len(cmd) > 4 {
+		return false
+	}
+	for _, c := range []byte(cmd) {
+		if (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') {
+			return false
+		}
+	}
+	return true
+}

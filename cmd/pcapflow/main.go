@@ -15,8 +15,11 @@ var commands = map[string]struct {
 	run  func(args []string) error
 	help string
 }{
-	"extract":  {runExtract, "decode a capture into a JSON, plist or tree report (PyPCAPKit's extract)"},
-	"generate": {runGenerate, "write a deterministic synthetic capture"},
+	"extract":    {runExtract, "decode a capture into a JSON, plist or tree report (PyPCAPKit's extract)"},
+	"generate":   {runGenerate, "write a deterministic synthetic capture"},
+	"reassemble": {runReassemble, "reassemble IPv4/IPv6 datagrams or TCP streams (PyPCAPKit's reassemble)"},
+	"trace":      {runTrace, "trace flows into per-flow pcap or report files (PyPCAPKit's trace)"},
+	"analyse":    {runAnalyse, "report the HTTP and FTP messages of a capture's TCP streams or of a payload file"},
 }
 
 // Standard streams, replaced by in-process tests.
