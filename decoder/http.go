@@ -49,6 +49,14 @@ func httpStartLine(b []byte) (kind int, end int) {
 	if len(b) < 4 {
 		return httpNone, 0
 	}
+	// Cheap rejection first: most payloads fail on their first bytes, so
+	// the line end is searched for only when a start line may follow.
+	if !bytes.HasPrefix(b, []byte("HTTP/")) {
+		sp := bytes.IndexByte(b[:min(len(b), 10)], ' ')
+		if sp <= 0 || !isHTTPMethod(b[:sp]) {
+			return httpNone, 0
+		}
+	}
 	end = bytes.IndexByte(b[:min(len(b), httpMaxLine)], '\n')
 	if end < 0 {
 		if len(b) > httpMaxLine {
@@ -159,22 +167,32 @@ func hasCtl(b []byte) bool {
 
 // httpHeadEnd returns the length of the message head: through the empty
 // line that ends the field lines, or len(b) when the segment ends first.
+// It walks the lines, so it stops at the head's end and never scans the
+// body.
 func httpHeadEnd(b []byte) int {
-	crlf := bytes.Index(b, []byte("\r\n\r\n"))
-	lf := bytes.Index(b, []byte("\n\n"))
-	switch {
-	case crlf >= 0 && (lf < 0 || crlf < lf):
-		return crlf + 4
-	case lf >= 0:
-		return lf + 2
+	for i := 0; i < len(b); {
+		n := bytes.IndexByte(b[i:], '\n')
+		if n < 0 {
+			break
+		}
+		i += n + 1 // start of the next line
+		if i < len(b) && b[i] == '\n' {
+			return i + 1
+		}
+		if i+1 < len(b) && b[i] == '\r' && b[i+1] == '\n' {
+			return i + 2
+		}
 	}
 	return len(b)
 }
 
 func decodeHTTP(p *Packet, l *Layer) (Proto, error) {
 	b := p.Data[l.Off:l.End]
-	if kind, _ := httpStartLine(b); kind == httpNone {
-		return ProtoNone, malformed("no http/1.x request or status line")
+	// Under TCP, portProto has already checked the start line.
+	if i := layerIndex(p, l); i <= 0 || p.Layers[i-1].Proto != ProtoTCP {
+		if kind, _ := httpStartLine(b); kind == httpNone {
+			return ProtoNone, malformed("no http/1.x request or status line")
+		}
 	}
 	n := httpHeadEnd(b)
 	l.Hdr = uint32(n)

@@ -136,10 +136,14 @@ func fieldsICMPv6(t *Tree, p *Packet, l *Layer) {
 	case icmp6EchoRequest, icmp6EchoReply:
 		t.Uint("id", uint64(h.ID()))
 		t.Uint("seq", uint64(h.Seq()))
+	case icmp6Unreachable, icmp6TimeExceeded:
+		fieldsICMPv6Quote(t, b[icmp6HdrLen:])
 	case icmp6TooBig:
 		t.Uint("mtu", uint64(binary.BigEndian.Uint32(b[4:])))
+		fieldsICMPv6Quote(t, b[icmp6HdrLen:])
 	case icmp6ParamProblem:
 		t.Uint("pointer", uint64(binary.BigEndian.Uint32(b[4:])))
+		fieldsICMPv6Quote(t, b[icmp6HdrLen:])
 	case icmp6MLDQuery, icmp6MLDReport, icmp6MLDDone:
 		t.Uint("max_resp_delay", uint64(binary.BigEndian.Uint16(b[4:])))
 		t.IPv6("multicast_address", b[8:24])
@@ -187,6 +191,27 @@ func fieldsICMPv6(t *Tree, p *Packet, l *Layer) {
 		t.IPv6("destination", b[24:40])
 		fieldsNDOptions(t, b[icmp6RedirLen:])
 	}
+}
+
+// fieldsICMPv6Quote shows the IPv6 header (and the first ports, when a TCP
+// or UDP header follows it directly) of the packet an error message
+// quotes; the bytes stay the payload.
+func fieldsICMPv6Quote(t *Tree, q []byte) {
+	if len(q) < 40 || q[0]>>4 != 6 {
+		return
+	}
+	t.Object("quote")
+	t.Uint("version", 6)
+	t.Uint("plen", uint64(binary.BigEndian.Uint16(q[4:])))
+	t.Enum("nxt", uint64(q[6]), ipProtoName(q[6]))
+	t.Uint("hlim", uint64(q[7]))
+	t.IPv6("src", q[8:24])
+	t.IPv6("dst", q[24:40])
+	if (q[6] == 6 || q[6] == 17) && len(q) >= 44 {
+		t.Uint("srcport", uint64(binary.BigEndian.Uint16(q[40:])))
+		t.Uint("dstport", uint64(binary.BigEndian.Uint16(q[42:])))
+	}
+	t.Close()
 }
 
 // fieldsMLDv2Records lists the multicast address records of an MLDv2

@@ -103,6 +103,17 @@ func TestICMPv6(t *testing.T) {
 		t.Fatalf("ptb: err %v payload %d", &p.Err, len(p.Payload()))
 	}
 	tbUint(t, tr, 1280, icmp6At("mtu")...)
+	tbUint(t, tr, 6, icmp6At("quote", "nxt")...)
+	if n := tr.Lookup(icmp6At("quote", "dst")...); n == nil || string(n.Bin) != string(tbDst6) {
+		t.Errorf("ptb quote dst %+v", n)
+	}
+	if tr.Lookup(icmp6At("quote", "srcport")...) != nil {
+		t.Error("ptb quote: ports from 0 bytes of tcp")
+	}
+	unreach := append([]byte{1, 4, 0, 0, 0, 0, 0, 0}, tbIPv6(17, tbUDP(5000, 33434, nil))...)
+	_, tr = tbDecode(t, icmp6Frame(unreach))
+	tbString(t, tr, "Port Unreachable", icmp6At("code")...)
+	tbUint(t, tr, 33434, icmp6At("quote", "dstport")...)
 
 	// MLDv2 query with one source, MLDv2 report with one record.
 	q := append([]byte{130, 0, 0, 0, 0x27, 0x10, 0, 0}, make([]byte, 16)...)

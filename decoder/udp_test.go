@@ -167,3 +167,38 @@ func TestDecodeAllocs(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkDecodeTransport(b *testing.B) {
+	frames := []struct {
+		name  string
+		frame []byte
+	}{
+		{"ipv4-tcp", tbEth(0x0800, tbIPv4(6, tbTCP(40000, 443, 1, 2, TCPAck|TCPPsh,
+			[]byte{1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2}, make([]byte, 1200))))},
+		{"ipv4-udp-dns", tbEth(0x0800, tbIPv4(17, tbUDP(40000, 53, dnsQueryA)))},
+		{"ipv6-tcp-http", tbEth(0x86dd, tbIPv6(6, tbTCP(40000, 80, 1, 2, TCPAck|TCPPsh, nil,
+			[]byte("GET /index.html HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n"))))},
+	}
+	for _, f := range frames {
+		b.Run(f.name+"/decode", func(b *testing.B) {
+			d := New(Options{})
+			var p Packet
+			b.ReportAllocs()
+			b.SetBytes(int64(len(f.frame)))
+			for i := 0; i < b.N; i++ {
+				d.Decode(f.frame, 1, &p)
+			}
+		})
+		b.Run(f.name+"/fields", func(b *testing.B) {
+			d := New(Options{})
+			var p Packet
+			var tr Tree
+			d.Decode(f.frame, 1, &p)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				tr.Reset()
+				p.Fields(&tr)
+			}
+		})
+	}
+}
