@@ -646,3 +646,121 @@ func TestInternetCorpus(t *testing.T) {
 	t.Logf("%d files, %d frames; %d chains compared, %d IPv6 values; %d frames deeper than MaxLayers=%d; %d frames cut at IPComp",
 		len(names), frames, compared, ipv6Values, deep, MaxLayers, ipcomp)
 }
+
+// inetSample is a whole frame exercising this family's decoders.
+type inetSample struct {
+	name     string
+	linkType uint32 // for Decoder.Decode
+	first    Proto  // for DecodeFrom (fuzz seeds)
+	data     []byte
+	chain    string
+}
+
+func inetSamples() []inetSample {
+	udp := inetUDP(5000, 5001, inetHex("deadbeef"))
+	ping := inetIP4(1, inetPing4)
+	ext := inetCat(
+		inetHex("2b 00 | 05 02 0000 | 01 00"),
+		inetHex("2c 02 02 01 00000000"), inetHoA,
+		inetHex("3c 00 0001 00000007"),
+		inetHex("11 02 | 01 02 0000 | c9 10"), inetHoA,
+	)
+	return []inetSample{
+		{"ipv6 extension headers", 1, ProtoIPv6, inetEth(0x86dd, inetIP6(0, inetCat(ext, udp))),
+			"Ethernet:IPv6:HOPOPT:IPv6_Route:IPv6_Frag:IPv6_Opts:UDP"},
+		{"ipv6 srh", 1, ProtoIPv6, inetEth(0x86dd, inetIP6(43, inetCat(inetHex("29 05 04 01 | 01 00 0000"), inetAddrA, inetAddrB,
+			inetHex("04 06 000000000000"), inetIP6(58, inetPing6)))), "Ethernet:IPv6:IPv6_Route:IPv6:ICMPv6"},
+		{"ah", 1, ProtoIPv4, inetEth(0x0800, inetIP4(51, inetCat(inetHex("04 04 0000 00001000 00000005 0102030405060708090a0b0c"), ping))),
+			"Ethernet:IPv4:AH:IPv4:ICMP"},
+		{"esp", 1, ProtoIPv6, inetEth(0x86dd, inetIP6(50, inetHex("00001234 00000007 8a7b6c5d4e3f2011"))), "Ethernet:IPv6:ESP"},
+		{"hip", 229, ProtoIPv6, inetIP6(139, inetHIP(2, 0x21, 6, inetHex("0243 0006 0001 0002 0003 000000000000"))), "IPv6:HIP"},
+		{"mh", 229, ProtoIPv6, inetIP6(135, inetCat(inetHex("3b 06 05 00 | 0000 | 0001 8000 0010 | 03 10"), inetAddrA,
+			inetHex("04 04 0005 0006 | 05 0c 0102030405060708090a0b0c | 01 04 00000000"))), "IPv6:MH"},
+		{"gre", 1, ProtoIPv4, inetEth(0x0800, inetIP4(47, inetCat(inetHex("b000 6558 | 1234 0000 | 0000002a | 00000007"), inetEth(0x0800, ping)))),
+			"Ethernet:IPv4:GRE:Ethernet:IPv4:ICMP"},
+		{"pptp", 1, ProtoIPv4, inetEth(0x0800, inetIP4(47, inetHex("3081 880b | 0008 0005 | 00000001 | 00000000 | ff03 c021 01010004"))),
+			"Ethernet:IPv4:GRE:PPP"},
+		{"gtp", 1, ProtoIPv4, inetEth(0x0800, inetIP4(17, inetUDP(2152, 2152, inetGTP(0x34, 255, 7, inetHex("0000 00 85 | 01 0009 00"), inetIP4(17, udp))))),
+			"Ethernet:IPv4:UDP:GTP:IPv4:UDP"},
+		{"vxlan", 1, ProtoIPv4, inetEth(0x0800, inetIP4(17, inetUDP(49152, 4789, inetCat(inetHex("08 000000 00a0b1 00"), inetEth(0x0800, ping))))),
+			"Ethernet:IPv4:UDP:VXLAN:Ethernet:IPv4:ICMP"},
+		{"igmp", 1, ProtoIPv4, inetEth(0x0800, inetIP4(2, inetHex("22 00 0000 0000 0002 01 00 0001 e00000fb c0000201 04 01 0000 e00000fc aabbccdd"))),
+			"Ethernet:IPv4:IGMP"},
+	}
+}
+
+// TestInternetAllocs guards the zero-allocation decode path (and the
+// report fields, once the Tree has grown) of this family's protocols.
+func TestInternetAllocs(t *testing.T) {
+	d := New(Options{})
+	for _, s := range inetSamples() {
+		var p Packet
+		d.Decode(s.data, s.linkType, &p)
+		if p.Chain() != s.chain || p.Failed() {
+			t.Fatalf("%s: chain %s (error %v), want %s", s.name, p.Chain(), &p.Err, s.chain)
+		}
+		if n := testing.AllocsPerRun(200, func() { d.Decode(s.data, s.linkType, &p) }); n != 0 {
+			t.Errorf("%s: Decode allocates %.1f times per frame", s.name, n)
+		}
+		var tr Tree
+		p.Fields(&tr)
+		if n := testing.AllocsPerRun(200, func() { tr.Reset(); p.Fields(&tr) }); n != 0 {
+			t.Errorf("%s: Fields allocates %.1f times per frame into a reused Tree", s.name, n)
+		}
+	}
+}
+
+func BenchmarkInternetDecode(b *testing.B) {
+	for _, s := range inetSamples() {
+		b.Run(strings.ReplaceAll(s.name, " ", "_"), func(b *testing.B) {
+			d := New(Options{})
+			var p Packet
+			b.ReportAllocs()
+			b.SetBytes(int64(len(s.data)))
+			for b.Loop() {
+				d.Decode(s.data, s.linkType, &p)
+			}
+		})
+	}
+}
+
+// inetFuzzProtos are the protocols FuzzInternet starts from: the first
+// input byte picks one, the rest is the data.
+var inetFuzzProtos = []Proto{ProtoIPv6, ProtoHopOpts, ProtoIPv6Opts, ProtoIPv6Route, ProtoIPv6Frag,
+	ProtoAH, ProtoESP, ProtoHIP, ProtoMH, ProtoGRE, ProtoGTP, ProtoVXLAN, ProtoIGMP}
+
+// FuzzInternet decodes arbitrary bytes as one of this family's protocols:
+// no panic, layer spans inside the frame and nested, errors that carry a
+// sentinel, and a report tree whose containers are all closed.
+func FuzzInternet(f *testing.F) {
+	for _, s := range inetSamples() {
+		// Seed every protocol of the family with the bytes of the layer.
+		var p Packet
+		New(Options{}).Decode(s.data, s.linkType, &p)
+		for i := 0; i < p.N; i++ {
+			if k := slices.Index(inetFuzzProtos, p.Layers[i].Proto); k >= 0 {
+				f.Add(append([]byte{byte(k)}, p.Bytes(i)...))
+			}
+		}
+	}
+	d := New(Options{})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 {
+			return
+		}
+		first := inetFuzzProtos[int(in[0])%len(inetFuzzProtos)]
+		var p Packet
+		d.DecodeFrom(in[1:], first, &p)
+		if err := inetCheckPacket(&p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Failed() && !errors.Is(&p.Err, ErrTruncated) && !errors.Is(&p.Err, ErrMalformed) && !errors.Is(&p.Err, ErrUnsupported) {
+			t.Fatalf("error without a sentinel: %v", &p.Err)
+		}
+		var tr Tree
+		p.Fields(&tr)
+		if err := inetCheckTree(&tr); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
