@@ -257,7 +257,7 @@ func (tt *tcpTable) add(s *segment, now int64, emit func(*conn, string)) {
 		if c.last+int64(tt.cfg.TCPIdle) <= now {
 			tt.end(c, "timeout", emit)
 			c = nil
-		} else if syn && c.h[dir].syn && s.seq != c.h[dir].isn {
+		} else if h := &c.h[c.side[dir]]; syn && h.syn && s.seq != h.isn {
 			tt.end(c, "reused", emit)
 			c = nil
 		}

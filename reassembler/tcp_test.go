@@ -17,12 +17,16 @@ type conversation struct {
 	t          testing.TB
 	cisn, sisn uint32
 	c, s       []byte
+	swap       bool // the client has the higher address
 }
 
 func (cv *conversation) pkt(fromClient bool, seq, ack uint32, flags uint16, pl []byte) []byte {
 	src, dst, sp, dp := a4, b4, uint16(40000), uint16(80)
+	if cv.swap {
+		src, dst = b4, a4
+	}
 	if !fromClient {
-		src, dst, sp, dp = b4, a4, 80, 40000
+		src, dst, sp, dp = dst, src, 80, 40000
 	}
 	return build(cv.t, &craft.IPv4{TTL: 64, Src: src, Dst: dst}, &craft.TCP{SrcPort: sp, DstPort: dp, Seq: seq, Ack: ack, Flags: flags, Window: 65535}, craft.Payload(pl))
 }
@@ -79,8 +83,9 @@ func newConversation(t testing.TB, cisn, sisn uint32) *conversation {
 }
 
 func TestStreamInOrderHTTP(t *testing.T) {
-	for _, isn := range []uint32{1000, 0xffffff80} { // the second wraps
+	for i, isn := range []uint32{1000, 0xffffff80, 1000} { // the second wraps
 		cv := newConversation(t, isn, isn^0x5a5a5a5a)
+		cv.swap = i == 2 // the client is the higher address: canonical order and sides differ
 		f := newFeeder(t, Config{Analyse: true})
 		var frames [][]byte
 		frames = append(frames, cv.handshake()...)
