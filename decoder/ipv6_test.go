@@ -84,6 +84,9 @@ func runInetCases(t *testing.T, cases []inetCase) {
 			}
 			for _, f := range c.fields {
 				i := inetLookup(&tr, f.path)
+				if n := tr.Lookup(strings.Split(f.path, ".")...); n != nil && (i < 0 || n != &tr.Nodes[i]) {
+					t.Errorf("field %s: Tree.Lookup and inetLookup disagree", f.path)
+				}
 				if f.want == "<present>" && i >= 0 {
 					continue
 				}
