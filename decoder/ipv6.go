@@ -67,7 +67,9 @@ func decodeIPv6(p *Packet, l *Layer) (Proto, error) {
 			// Nothing follows: n stays 0.
 		case ipv6NHHopOpts:
 			n = len(b) - ipv6HdrLen
-			if j, ok := ipv6Jumbo(b[ipv6HdrLen:]); ok && int64(j) < int64(n) {
+			// A jumbo length shorter than the Hop-by-Hop header itself
+			// cannot be right: the frame decides then too.
+			if j, ok := ipv6Jumbo(b[ipv6HdrLen:]); ok && int64(j) < int64(n) && int(j) >= ipv6ExtHdrLen(b[ipv6HdrLen:]) {
 				n = int(j)
 			}
 		default:

@@ -398,6 +398,15 @@ func TestIPv6(t *testing.T) {
 			payload: "deadbeef", // the 4 bytes after the jumbo length are not payload
 		},
 		{
+			name: "jumbo length shorter than the hop-by-hop header: the frame decides", first: ProtoIPv6,
+			data: func() []byte {
+				b := inetIP6(0, inetCat(inetHex("11 00 | c2 04 00000004"), udp))
+				b[4], b[5] = 0, 0
+				return b
+			}(),
+			chain: "IPv6:HOPOPT:UDP",
+		},
+		{
 			name: "version 4", first: ProtoIPv6,
 			data: func() []byte {
 				b := inetIP6(17, udp)
