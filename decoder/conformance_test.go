@@ -144,10 +144,15 @@ func values(f *ingest.Frame, p *decoder.Packet, t *decoder.Tree) map[string][]st
 	add("frame.protocols", coreChain(chain))
 	for i := 0; i < p.N; i++ {
 		l := &p.Layers[i]
-		if l.Hdr == 0 && p.Failed() && i == p.N-1 {
-			break // the failing layer: nothing decoded
-		}
 		b := p.Bytes(i)
+		if l.Hdr == 0 && p.Failed() && i == p.N-1 {
+			// The failing layer: a TCP header cut short still shows
+			// the fields its bytes hold (tshark does the same).
+			if l.Proto == decoder.ProtoTCP {
+				partialTCP(add, t)
+			}
+			break
+		}
 		switch l.Proto {
 		case decoder.ProtoEthernet:
 			e := decoder.Ethernet(b)
@@ -219,6 +224,31 @@ func values(f *ingest.Frame, p *decoder.Packet, t *decoder.Tree) map[string][]st
 		}
 	}
 	return v
+}
+
+// partialTCP adds the TCP fields that a header which failed to decode
+// still shows in the report.
+func partialTCP(add func(k, s string), t *decoder.Tree) {
+	for i := range t.Nodes {
+		if t.Nodes[i].Key != "tcp" || t.Nodes[i].Kind != decoder.KindObject {
+			continue
+		}
+		for k, path := range map[string][]string{"tcp.srcport": {"srcport"}, "tcp.dstport": {"dstport"},
+			"tcp.seq_raw": {"seq"}, "tcp.ack_raw": {"ack"}, "tcp.window_size_value": {"window_size"}} {
+			if c := child(t, i, path...); c != nil {
+				add(k, strconv.FormatUint(c.Num, 10))
+			}
+		}
+		if c := child(t, i, "flags"); c != nil {
+			var v uint64
+			for j, name := range []string{"ns", "cwr", "ece", "urg", "ack", "psh", "rst", "syn", "fin"} {
+				if f := child(t, i, "flags", name); f != nil && f.Num == 1 {
+					v |= 1 << (8 - j)
+				}
+			}
+			add("tcp.flags", fmt.Sprintf("0x%04x", v))
+		}
+	}
 }
 
 // child follows a path of keys through the direct children of node i.

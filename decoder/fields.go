@@ -1,5 +1,11 @@
 package decoder
 
+// partialFielders write the fields of a header that was cut short, as far
+// as its bytes go.
+var partialFielders = [numProtos]func(t *Tree, b []byte, err error){
+	ProtoTCP: fieldsTCPPartial,
+}
+
 // Fields writes the decoded layers of p into t as PyPCAPKit nests them: one
 // object per layer, keyed by the protocol's report key, each inside its
 // parent (ethernet > ipv4 > tcp). The innermost object also holds the
@@ -9,8 +15,16 @@ func (p *Packet) Fields(t *Tree) {
 	for i := 0; i < p.N; i++ {
 		l := &p.Layers[i]
 		t.Object(l.Proto.Key())
-		if f := fielders[l.Proto]; f != nil && (l.Hdr > 0 || !p.Failed() || i < p.N-1) {
-			f(t, p, l)
+		switch {
+		case i < p.N-1 || !p.Failed():
+			if f := fielders[l.Proto]; f != nil {
+				f(t, p, l)
+			}
+		default:
+			// The failing layer: what its bytes hold, where that is defined.
+			if f := partialFielders[l.Proto]; f != nil {
+				f(t, p.Data[l.Off:l.End], p.Err.Err)
+			}
 		}
 	}
 	if p.Failed() {

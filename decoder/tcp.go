@@ -1,6 +1,9 @@
 package decoder
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"errors"
+)
 
 // TCP header (RFC 9293, section 3.1; NS bit RFC 3540, CWR/ECE RFC 3168):
 //
@@ -88,18 +91,7 @@ func fieldsTCP(t *Tree, p *Packet, l *Layer) {
 	t.Uint("seq", uint64(h.Seq()))
 	t.Uint("ack", uint64(h.Ack()))
 	t.Uint("hdr_len", uint64(h.DataOffset()))
-	f := h.Flags()
-	t.Object("flags")
-	t.Bool("ns", f&TCPNs != 0)
-	t.Bool("cwr", f&TCPCwr != 0)
-	t.Bool("ece", f&TCPEce != 0)
-	t.Bool("urg", f&TCPUrg != 0)
-	t.Bool("ack", f&TCPAck != 0)
-	t.Bool("psh", f&TCPPsh != 0)
-	t.Bool("rst", f&TCPRst != 0)
-	t.Bool("syn", f&TCPSyn != 0)
-	t.Bool("fin", f&TCPFin != 0)
-	t.Close()
+	fieldsTCPFlags(t, h.Flags())
 	t.Uint("window_size", uint64(h.Window()))
 	t.Uint("checksum", uint64(h.Checksum()))
 	t.Uint("urgent_pointer", uint64(h.Urgent()))
@@ -111,6 +103,45 @@ func fieldsTCP(t *Tree, p *Packet, l *Layer) {
 	if opts := h.Options(); len(opts) > 0 {
 		fieldsTCPOptions(t, opts)
 	}
+}
+
+// fieldsTCPPartial writes what a TCP header that failed to decode still
+// shows, as tshark does: the ports of a header cut short (a tiny first
+// fragment), the fixed fields when only the options are cut, and the
+// sequence number next to a bad data offset.
+func fieldsTCPPartial(t *Tree, b []byte, err error) {
+	h := TCP(b)
+	if len(b) < tcpDstPort+2 {
+		return
+	}
+	t.Uint("srcport", uint64(h.SrcPort()))
+	t.Uint("dstport", uint64(h.DstPort()))
+	if len(b) < tcpMinLen {
+		return
+	}
+	t.Uint("seq", uint64(h.Seq()))
+	if !errors.Is(err, ErrTruncated) {
+		t.Uint("hdr_len", uint64(h.DataOffset()))
+		return
+	}
+	t.Uint("ack", uint64(h.Ack()))
+	t.Uint("hdr_len", uint64(h.DataOffset()))
+	fieldsTCPFlags(t, h.Flags())
+	t.Uint("window_size", uint64(h.Window()))
+}
+
+func fieldsTCPFlags(t *Tree, f uint16) {
+	t.Object("flags")
+	t.Bool("ns", f&TCPNs != 0)
+	t.Bool("cwr", f&TCPCwr != 0)
+	t.Bool("ece", f&TCPEce != 0)
+	t.Bool("urg", f&TCPUrg != 0)
+	t.Bool("ack", f&TCPAck != 0)
+	t.Bool("psh", f&TCPPsh != 0)
+	t.Bool("rst", f&TCPRst != 0)
+	t.Bool("syn", f&TCPSyn != 0)
+	t.Bool("fin", f&TCPFin != 0)
+	t.Close()
 }
 
 // tcpSegmentLen returns the length of the segment's data as the enclosing
