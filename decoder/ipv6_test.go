@@ -521,6 +521,26 @@ func inetManifest(t testing.TB, dir string) (names []string, malformed map[strin
 	return names, malformed
 }
 
+// inetCorpusErrors are the frames of non-malformed corpus files where one
+// of this family's layers fails to decode, with the reason; any other such
+// failure is a test failure. tshark stops at the same layer in each.
+var inetCorpusErrors = func() map[string]error {
+	m := map[string]error{
+		// Destination option 0xca claims 144 bytes in a 24-byte header.
+		"zeek__ipv6-mobility-dst-opts.pcap#1": ErrMalformed,
+		// The 40-byte Destination Options header exceeds the IPv6
+		// payload length (36).
+		"zeek__ipv6-mobility-dst-opts.pcap#2": ErrTruncated,
+	}
+	if MaxLayers < 105 {
+		// 105 layers (Ethernet, IPv6, Hop-by-Hop, 34 routing/fragment/
+		// destination-option triples, UDP) exceed MaxLayers; tshark
+		// decodes them all down to UDP.
+		m["libpcap__ipv6_ext_headers.pcap#1"] = ErrUnsupported
+	}
+	return m
+}()
+
 type inetRef struct {
 	Number    []string `json:"frame.number"`
 	Protocols []string `json:"frame.protocols"`
@@ -538,6 +558,7 @@ func TestInternetCorpus(t *testing.T) {
 	}
 	d := New(Options{})
 	var frames, compared, ipv6Values, deep, ipcomp int
+	seenErrors := map[string]bool{}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			var refs []inetRef
@@ -587,6 +608,14 @@ func TestInternetCorpus(t *testing.T) {
 				}
 				if bad[name] || n >= len(refs) {
 					continue
+				}
+				if p.Failed() && slices.Contains(inetFuzzProtos, p.Err.Proto) {
+					key := fmt.Sprintf("%s#%d", name, f.Index)
+					want, ok := inetCorpusErrors[key]
+					if !ok || !errors.Is(&p.Err, want) {
+						t.Errorf("frame %d: %v (expected: %v)", f.Index, &p.Err, want)
+					}
+					seenErrors[key] = true
 				}
 				ref := refs[n]
 				var want []Proto
@@ -654,6 +683,11 @@ func TestInternetCorpus(t *testing.T) {
 				}
 			}
 		})
+	}
+	for key := range inetCorpusErrors {
+		if !seenErrors[key] {
+			t.Errorf("%s: no decode error, want %v", key, inetCorpusErrors[key])
+		}
 	}
 	t.Logf("%d files, %d frames; %d chains compared, %d IPv6 values; %d frames deeper than MaxLayers=%d; %d frames cut at IPComp",
 		len(names), frames, compared, ipv6Values, deep, MaxLayers, ipcomp)
