@@ -1,7 +1,9 @@
 package reporter
 
 import (
+	"encoding/hex"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -13,20 +15,21 @@ import (
 const hexDigits = "0123456789abcdef"
 
 // appendHex appends v as lower-case hex without separators ("87000eaa").
-func appendHex(b []byte, v []byte) []byte {
-	for _, c := range v {
-		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
-	}
-	return b
-}
+func appendHex(b []byte, v []byte) []byte { return hex.AppendEncode(b, v) }
 
 // appendHexGroups appends v as space-separated hex bytes ("87 00 0e aa").
 func appendHexGroups(b []byte, v []byte) []byte {
+	if len(v) == 0 {
+		return b
+	}
+	n := len(b)
+	b = slices.Grow(b, 3*len(v)-1)[:n+3*len(v)-1]
 	for i, c := range v {
+		j := n + 3*i
+		b[j], b[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
 		if i > 0 {
-			b = append(b, ' ')
+			b[j-1] = ' '
 		}
-		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
 	}
 	return b
 }
