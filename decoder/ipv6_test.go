@@ -532,8 +532,8 @@ var inetCorpusErrors = func() map[string]error {
 		// payload length (36).
 		"zeek__ipv6-mobility-dst-opts.pcap#2": ErrTruncated,
 	}
-	if MaxLayers < 105 {
-		// 105 layers (Ethernet, IPv6, Hop-by-Hop, 34 routing/fragment/
+	if MaxLayers < 103 {
+		// 103 layers (Ethernet, IPv6, Hop-by-Hop, 33 routing/fragment/
 		// destination-option triples, UDP) exceed MaxLayers; tshark
 		// decodes them all down to UDP.
 		m["libpcap__ipv6_ext_headers.pcap#1"] = ErrUnsupported
