@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/decoder/craft"
@@ -738,5 +739,46 @@ func TestExtractCorpus(t *testing.T) {
 	t.Logf("%d captures, %d frames reported, %d with read errors", files, frames, readErrors)
 	if files == 0 {
 		t.Error("no capture extracted")
+	}
+}
+
+func TestProgress(t *testing.T) {
+	r, err := ingest.NewReader(bytes.NewReader(writeSample(t)), "-", ingest.ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	p := newProgress(&buf, r)
+	st := Stats{Frames: 64}
+	p.tick(&st) // too soon after the start
+	if buf.Len() != 0 {
+		t.Errorf("progress drawn before %v: %q", progressEvery, buf.String())
+	}
+	p.last = p.last.Add(-time.Second)
+	st.Frames = 65
+	p.tick(&st) // the clock is read every 64 frames only
+	if buf.Len() != 0 {
+		t.Errorf("progress drawn off a 64-frame boundary: %q", buf.String())
+	}
+	st.Frames = 128
+	p.tick(&st)
+	if got := buf.String(); !strings.HasPrefix(got, "\r128 frames, ") || !strings.Contains(got, "frames/s") || !strings.HasSuffix(got, "/s\x1b[K") {
+		t.Errorf("progress line %q", got)
+	}
+	buf.Reset()
+	p.done()
+	if buf.String() != "\r\x1b[K" {
+		t.Errorf("progress not cleared: %q", buf.String())
+	}
+	var none *progress = newProgress(nil, r)
+	none.tick(&st) // no progress writer: a no-op
+	none.done()
+}
+
+func TestAppendSize(t *testing.T) {
+	for n, want := range map[float64]string{0: "0.0 B", 1536: "1.5 KiB", 3 << 20: "3.0 MiB", 5 << 40: "5.0 TiB"} {
+		if got := string(appendSize(nil, n)); got != want {
+			t.Errorf("appendSize(%v) = %q, want %q", n, got, want)
+		}
 	}
 }
