@@ -98,7 +98,8 @@
 // stores (Digits, at most 9). Plist dates have second precision: Python's
 // plistlib and CoreFoundation (plutil) reject fractional seconds in <date>
 // (howett.net/plist accepts them when parsing, but writes whole seconds);
-// the exact time stays in frame_info and time_epoch.
+// the exact time stays in frame_info and time_epoch. A time outside the
+// years 1 to 9999, which <date> cannot hold, is a <string> in the JSON form.
 //
 // Plist has no null. A null member of an object is left out of its <dict>
 // (as PyPCAPKit's plist does); a null array item, which cannot be left out

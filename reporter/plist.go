@@ -75,6 +75,12 @@ func (e plistEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int
 	return append(b, '>')
 }
 
+// The range of a plist <date>: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+const (
+	minDateSec = -62135596800
+	maxDateSec = 253402300799
+)
+
 // appendPlistValue appends a scalar node as a plist element.
 func appendPlistValue(b []byte, n *decoder.Node) []byte {
 	switch n.Kind {
@@ -100,6 +106,12 @@ func appendPlistValue(b []byte, n *decoder.Node) []byte {
 		b = base64.StdEncoding.AppendEncode(b, n.Bin)
 		return append(b, "</data>"...)
 	case decoder.KindTime:
+		if sec := int64(n.Num); sec < minDateSec || sec > maxDateSec {
+			// <date> holds years 1 to 9999 only.
+			b = append(b, "<string>"...)
+			b = appendTime(b, sec, n.Aux, clampDigits(n.Digits))
+			return append(b, "</string>"...)
+		}
 		// Second precision: plistlib and CoreFoundation reject fractions.
 		b = append(b, "<date>"...)
 		b = appendTime(b, int64(n.Num), 0, 0)

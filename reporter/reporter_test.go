@@ -47,6 +47,7 @@ func kindsTree(t *decoder.Tree) {
 	t.Time("time_ns", 1511106545, 471719123, 9)
 	t.Time("time_s", 0, 0, 0)
 	t.Time("time_neg", -1, 500000000, 3)
+	t.Time("time_far", 1<<40, 5, 9)
 	t.Bytes("short", []byte{0x87, 0x00, 0x0e, 0xaa})
 	t.Bytes("sixteen", bytes.Repeat([]byte{0xab}, 16))
 	t.Bytes("long", []byte("0123456789abcdefghijklmnopqrstuvwxyz!"))
