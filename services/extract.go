@@ -8,7 +8,6 @@ import (
 	"io"
 	"iter"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -194,11 +193,6 @@ func openSink(o *ExtractOptions) (*sink, error) {
 			w = os.Stdout
 		}
 		return &sink{w: reporter.NewWriter(w, o.Format), name: "standard output"}, nil
-	}
-	if dir := filepath.Dir(o.Output); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("create report folder: %w", err)
-		}
 	}
 	f, err := os.Create(o.Output)
 	if err != nil {
