@@ -19,9 +19,11 @@ import (
 // overlaps received bytes is counted (a fragment entirely inside received
 // bytes is a duplicate), and the datagram records whether any overlapping
 // bytes differ from those kept. A final fragment (MF clear) that states an
-// end different from the one already known, or received bytes beyond it,
-// is a conflict: the first stated end stands, bytes beyond it are not
-// used, and the conflict is counted. IPv6 atomic fragments (offset 0, M
+// end different from the one already known, or one below bytes already
+// received, is a conflict: its end is not believed (the first stated end
+// stands), its bytes still fill holes within the end, and the conflict is
+// counted; bytes beyond a known end are not used (tshark keeps the bytes
+// too; Linux drops the whole datagram). IPv6 atomic fragments (offset 0, M
 // clear) are processed in isolation (RFC 6946): they are whole packets,
 // decoded as such, and make no datagram record.
 //
@@ -250,10 +252,10 @@ func (ft *fragTable) add(fi *reporter.FrameInfo, f *fragment, now int64, emit fu
 		// fragment holds within it still fill holes.
 		d.conflicts++
 	case !f.mf && d.total < 0 && beyondFilled(d.holes, uint32(end)):
-		// Bytes already received beyond the end this fragment states.
+		// Bytes already received beyond the end this fragment states: its
+		// end is not believed, its bytes still fill holes.
 		d.conflicts++
-		ft.stats.DroppedFragments++
-		return
+		f.mf = true
 	case f.mf && d.total >= 0 && int64(end) > d.total:
 		// Beyond the known end: trimmed to it (tshark does the same; Linux
 		// drops the whole datagram).

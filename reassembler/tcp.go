@@ -409,12 +409,22 @@ func (tt *tcpTable) compare(h *half, off uint64, b []byte) {
 }
 
 func (tt *tcpTable) deliver(h *half, b []byte, frame uint64) {
-	if h.hash == nil {
+	// While the whole stream is kept, its bytes are its identity: the
+	// SHA-256 is computed from them at the end. Once it outgrows
+	// MaxStreamBytes, the hash runs over what was kept, then over every
+	// further byte.
+	if h.hash != nil {
+		h.hash.Write(b)
+	} else if len(h.data)+len(b) > tt.cfg.MaxStreamBytes {
 		h.hash = sha256.New()
+		h.hash.Write(h.data)
+		h.hash.Write(b)
 	}
-	h.hash.Write(b)
 	if room := tt.cfg.MaxStreamBytes - len(h.data); room > 0 {
 		n := min(room, len(b))
+		if h.data == nil {
+			h.data = make([]byte, 0, min(max(4096, n), tt.cfg.MaxStreamBytes))
+		}
 		h.data = append(h.data, b[:n]...)
 		if n < len(b) {
 			h.trunc = true
@@ -555,8 +565,11 @@ type StreamDir struct {
 	ISN uint32 `msgpack:"isn"`
 	FIN bool   `msgpack:"fin"`
 	RST bool   `msgpack:"rst"`
-	// Length counts every byte delivered (gaps excluded); SHA256 hashes
-	// them all. Data holds the first of them (Truncated when not all).
+	// Length counts every byte delivered (gaps excluded). Data holds the
+	// first MaxStreamBytes of them; when that is not all (Truncated),
+	// SHA256 hashes them all. (For a stream held whole, the report computes
+	// the SHA-256 of Data: the record does not carry it, to keep hashing
+	// off the reassembly path.)
 	Length    uint64 `msgpack:"length"`
 	SHA256    []byte `msgpack:"sha256"`
 	Data      []byte `msgpack:"data"`
@@ -589,9 +602,6 @@ func (c *conn) record(reason string) *Stream {
 		d.Length, d.Data, d.Truncated = h.length, h.data, h.trunc
 		if h.hash != nil {
 			d.SHA256 = h.hash.Sum(nil)
-		} else {
-			e := sha256.Sum256(nil)
-			d.SHA256 = e[:]
 		}
 		d.Gaps, d.Frames, d.Segments = h.gaps, h.frames, h.segs
 		d.Retransmissions, d.OutOfOrder, d.Overlaps, d.Differs = h.retrans, h.ooo, h.overlaps, h.differs
@@ -626,7 +636,12 @@ func (s *Stream) Fields(t *decoder.Tree) {
 		t.Bool("fin", d.FIN)
 		t.Bool("rst", d.RST)
 		t.Uint("length", uint64(d.Length))
-		t.Bytes("sha256", d.SHA256)
+		sum := d.SHA256
+		if sum == nil {
+			e := sha256.Sum256(d.Data)
+			sum = e[:]
+		}
+		t.Bytes("sha256", sum)
 		t.Array("gaps")
 		for _, g := range d.Gaps {
 			t.Object("")

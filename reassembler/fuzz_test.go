@@ -1,0 +1,165 @@
+package reassembler
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/pcapflow/pcapflow/decoder"
+	"github.com/pcapflow/pcapflow/reporter"
+)
+
+// rawFragment builds an IPv4 (or IPv6 with a Fragment header) fragment by
+// hand: any offset, length and flags, including invalid combinations.
+func rawFragment(v6 bool, id uint32, off uint16, mf bool, payload []byte) []byte {
+	if v6 {
+		b := make([]byte, 48+len(payload))
+		b[0] = 0x60
+		binary.BigEndian.PutUint16(b[4:], uint16(8+len(payload)))
+		b[6], b[7] = 44, 64
+		b[23], b[39] = 1, 2
+		b[40] = 17
+		fo := off &^ 7
+		if mf {
+			fo |= 1
+		}
+		binary.BigEndian.PutUint16(b[42:], fo)
+		binary.BigEndian.PutUint32(b[44:], id)
+		copy(b[48:], payload)
+		return b
+	}
+	b := make([]byte, 20+len(payload))
+	b[0] = 0x45
+	binary.BigEndian.PutUint16(b[2:], uint16(20+len(payload)))
+	binary.BigEndian.PutUint16(b[4:], uint16(id))
+	ff := (off / 8) & 0x1fff
+	if mf {
+		ff |= 0x2000
+	}
+	binary.BigEndian.PutUint16(b[6:], ff)
+	b[8], b[9] = 64, 17
+	b[15], b[19] = 1, 2
+	copy(b[20:], payload)
+	return b
+}
+
+// FuzzFragments feeds fragment sequences described by the input (4 bytes
+// each: offset/8, length, flags; the payload bytes are derived from the
+// fragment's index) and checks: no panic, memory under the caps, and every
+// complete datagram holds, at each offset, the byte of the first fragment
+// that covered it (first wins), with no byte missing.
+func FuzzFragments(f *testing.F) {
+	f.Add([]byte{0, 8, 1, 0, 1, 8, 0, 0})
+	f.Add([]byte{1, 8, 0, 0, 0, 8, 1, 0, 0, 16, 1, 0})
+	f.Add([]byte{0, 16, 3, 0, 1, 16, 2, 0, 0, 255, 3, 0})
+	f.Add([]byte{0, 0, 1, 0, 0, 8, 0, 0, 200, 200, 1, 1})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) > 4*256 {
+			in = in[:4*256]
+		}
+		cfg := Config{MaxFragBytes: 64 << 10, MaxDatagramBytes: 4000, Strict: true}
+		r := New(cfg)
+		dec := decoder.New(decoder.Options{})
+		var p decoder.Packet
+		// first[key][offset] = byte of the first fragment that covered it,
+		// reset when a datagram of that key is emitted.
+		type key struct {
+			v6 bool
+			id uint32
+		}
+		first := map[key]map[int]byte{}
+		var fail string
+		idx := uint64(0)
+		for i := 0; i+4 <= len(in); i += 4 {
+			off := uint16(in[i]) * 8
+			n := int(in[i+1])
+			fl := in[i+2]
+			k := key{v6: fl&2 != 0, id: uint32(in[i+3] & 3)}
+			mf := fl&1 != 0
+			pl := make([]byte, n)
+			for j := range pl {
+				pl[j] = byte(i*7 + j)
+			}
+			idx++
+			m := first[k]
+			if m == nil {
+				m = map[int]byte{}
+				first[k] = m
+			}
+			emit := func(rec Record) {
+				d := rec.Datagram
+				if d == nil {
+					return
+				}
+				dk := key{v6: d.Version == 6, id: d.ID}
+				ref := first[dk]
+				if d.Complete {
+					if len(d.Payload) != int(d.Length) {
+						fail = "payload length differs from Length"
+					}
+					for o, b := range d.Payload {
+						if rb, ok := ref[o]; !ok || rb != b {
+							fail = "reassembled byte is not the first received at its offset"
+						}
+					}
+				}
+				delete(first, dk)
+			}
+			// Record the first byte per offset before feeding (the datagram
+			// may complete with this very fragment). Offset 0 without MF is
+			// a whole packet (IPv4) or an atomic fragment (IPv6): not
+			// reassembled.
+			for j := range pl {
+				if off == 0 && !mf {
+					break
+				}
+				if _, ok := m[int(off)+j]; !ok {
+					m[int(off)+j] = pl[j]
+				}
+			}
+			pkt := rawFragment(k.v6, k.id, off, mf, pl)
+			dec.Decode(pkt, 101, &p)
+			r.Add(reporter.FrameInfo{Index: idx, Sec: int64(idx)}, &p, emit)
+			if fm, _ := r.Memory(); fm > cfg.MaxFragBytes {
+				t.Fatalf("fragment memory %d over the cap %d", fm, cfg.MaxFragBytes)
+			}
+			if fail != "" {
+				t.Fatal(fail)
+			}
+		}
+		r.Flush(func(rec Record) {
+			if rec.Datagram != nil && rec.Datagram.Complete {
+				t.Fatal("Flush emitted a complete datagram")
+			}
+		})
+	})
+}
+
+// FuzzHTTP runs the application analysis on arbitrary bytes as either
+// direction of a stream and as a payload file: no panic, and every message
+// lies inside its direction's bytes.
+func FuzzHTTP(f *testing.F) {
+	f.Add([]byte(req1+req2+req3), []byte(rsp1+rsp2+rsp3))
+	f.Add([]byte("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nx"), []byte("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n"))
+	f.Add([]byte("USER a\r\n"), []byte("230-x\r\n230 y\r\n"))
+	f.Fuzz(func(t *testing.T, c, s []byte) {
+		for _, port := range []uint16{80, 21} {
+			st := &Stream{SrcPort: 40000, DstPort: port, Dirs: []StreamDir{
+				{Data: c, Length: uint64(len(c)), Segments: []Segment{{Frame: 1, Len: uint32(len(c))}}},
+				{Data: s, Length: uint64(len(s)), Segments: []Segment{{Frame: 2, Len: uint32(len(s))}}},
+			}}
+			for _, m := range Analyse(st) {
+				n := uint64(len(st.Dirs[m.Dir].Data))
+				if m.Offset > n || m.Offset+m.Length > n {
+					t.Fatalf("message [%d,+%d) outside %d bytes", m.Offset, m.Length, n)
+				}
+				var tr decoder.Tree
+				m.Fields(&tr)
+			}
+		}
+		for _, m := range AnalysePayload(c) {
+			if m.Offset+m.Length > uint64(len(c)) {
+				t.Fatalf("payload message [%d,+%d) outside %d bytes", m.Offset, m.Length, len(c))
+			}
+		}
+	})
+}
