@@ -2,10 +2,10 @@ package tracer
 
 import (
 	"bytes"
-	"os"
-	"strconv"
 	"errors"
 	"io"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 

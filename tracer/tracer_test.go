@@ -3,9 +3,12 @@ package tracer
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/decoder/craft"
@@ -241,5 +244,28 @@ func TestPartitionIndependence(t *testing.T) {
 				t.Errorf("%d partitions, flow %d:\n got %s\nwant %s", parts, i, g, w)
 			}
 		}
+	}
+}
+
+func TestFlowMsgpack(t *testing.T) {
+	c := newCapture(t)
+	c.session(cli6, srv6, 40000, 1)
+	flows := run(t, Config{}, c.frames, 0)
+	if len(flows) != 1 {
+		t.Fatalf("%d flows", len(flows))
+	}
+	b, err := msgpack.Marshal(flows[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Flow
+	if err := msgpack.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&back, flows[0]) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", back, *flows[0])
+	}
+	if got, want := back.FileName(), "2001_db8__1_40000-2001_db8__2_80-1709294400.000000"; got != want {
+		t.Errorf("FileName = %q, want %q", got, want)
 	}
 }

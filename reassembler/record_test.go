@@ -1,0 +1,52 @@
+package reassembler
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/pcapflow/pcapflow/decoder"
+)
+
+// TestRecordsMsgpack: every record kind survives a msgpack round trip and
+// renders the same report block afterwards.
+func TestRecordsMsgpack(t *testing.T) {
+	cv := newConversation(t, 1, 2)
+	f := newFeeder(t, Config{Analyse: true, Strict: true})
+	for _, b := range cv.handshake() {
+		f.feed(b)
+	}
+	for _, b := range cv.data(true, 50) {
+		f.feed(b)
+	}
+	for _, b := range cv.data(false, 50) {
+		f.feed(b)
+	}
+	pkt, _ := udpDatagram(t, false, 2000, 9)
+	for _, b := range fragments(t, false, pkt, 576) {
+		f.feed(b)
+	}
+	recs := f.flush()
+	kinds := map[Kind]bool{}
+	for _, r := range recs {
+		kinds[r.Kind] = true
+		b, err := msgpack.Marshal(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Record
+		if err := msgpack.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		var t1, t2 decoder.Tree
+		r.Fields(&t1)
+		back.Fields(&t2)
+		if back.At != r.At || back.First != r.First || back.Seq != r.Seq || back.Name() != r.Name() || !reflect.DeepEqual(t1.Nodes, t2.Nodes) {
+			t.Errorf("%s: round trip changed the record", r.Name())
+		}
+	}
+	if !kinds[KindDatagram] || !kinds[KindStream] || !kinds[KindMessage] {
+		t.Errorf("kinds seen: %v", kinds)
+	}
+}
