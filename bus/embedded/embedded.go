@@ -28,6 +28,10 @@ type Config struct {
 	User     string
 	Password string
 	Token    string
+	// Users are per-role users with permissions (RoleUsersFromEnv); they
+	// exclude User/Password/Token. The server's own in-process
+	// connections then use an internal user (see auth.go).
+	Users []*server.User
 	// Log turns the server's own logging on.
 	Log bool
 	// MaxMemory and MaxStore bound JetStream (0: server defaults).
@@ -38,6 +42,7 @@ type Config struct {
 // Server is a running embedded server.
 type Server struct {
 	*server.Server
+	internalPassword string // see auth.go
 }
 
 // Start starts the server and waits until it accepts connections.
@@ -74,6 +79,10 @@ func Start(cfg Config) (*Server, error) {
 		}
 		opts.HTTPHost, opts.HTTPPort = host, port
 	}
+	internalPW, err := applyUsers(&cfg, opts)
+	if err != nil {
+		return nil, err
+	}
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
@@ -86,7 +95,7 @@ func Start(cfg Config) (*Server, error) {
 		s.Shutdown()
 		return nil, errors.New("embedded nats: not ready after 30s")
 	}
-	return &Server{s}, nil
+	return &Server{Server: s, internalPassword: internalPW}, nil
 }
 
 func splitListen(addr string) (string, int, error) {
@@ -108,6 +117,9 @@ func splitListen(addr string) (string, int, error) {
 // network.
 func (s *Server) ConnectInProcess(opts ...nats.Option) (*nats.Conn, error) {
 	opts = append([]nats.Option{nats.InProcessServer(s.Server), nats.MaxReconnects(-1)}, opts...)
+	if s.internalPassword != "" {
+		opts = append(opts, nats.UserInfo(internalUser, s.internalPassword))
+	}
 	return nats.Connect("", opts...)
 }
 

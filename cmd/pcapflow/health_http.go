@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// httpHealth checks a NATS server's monitoring endpoint: GET
+// http://addr/healthz?js-enabled-only=true must answer 200. It needs no
+// credentials, so the server's own container can probe itself (the
+// monitoring port stays on its loopback).
+func httpHealth(addr string, timeout time.Duration) error {
+	url := addr
+	if !strings.Contains(url, "://") {
+		url = "http://" + url
+	}
+	if !strings.Contains(url, "/healthz") {
+		url = strings.TrimSuffix(url, "/") + "/healthz?js-enabled-only=true"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: %s: %s %s", url, resp.Status, strings.TrimSpace(string(body)))
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
+}
