@@ -2,7 +2,7 @@ package decoder
 
 // MaxLayers bounds the layers decoded from one frame (tunnels, extension
 // header chains); deeper nesting ends the chain with an error.
-const MaxLayers = 24
+const MaxLayers = 128
 
 // Layer is one decoded protocol layer: a span of the frame.
 //
