@@ -109,7 +109,10 @@ func Flows(capture string, partition int) string {
 func ReportDoneSubject(capture string) string { return ReportRoot + "." + capture + ".done" }
 
 // ReportObject is the object store name of a capture's report in a format.
-func ReportObject(capture, format string) string { return capture + "/report." + format }
+// ext is the file extension, with or without its dot ("json").
+func ReportObject(capture, ext string) string {
+	return capture + "/report." + strings.TrimPrefix(ext, ".")
+}
 
 // MsgID builds the deterministic Nats-Msg-Id of an output: the capture,
 // the generation (bumped by replay), the stage, the input sequence and the

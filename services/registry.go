@@ -36,7 +36,11 @@ func doneKey(stage, capture string, gen uint32, part int) string {
 
 // leaseKey is the lease-bucket key of the same unit.
 func leaseKey(stage, capture string, gen uint32, part int) string {
-	return stage + "." + doneKey("x", capture, gen, part)[2:]
+	k := stage + "." + capture + "." + strconv.FormatUint(uint64(gen), 10)
+	if part >= 0 {
+		k += "." + strconv.Itoa(part)
+	}
+	return k
 }
 
 func getCapture(ctx context.Context, kv jetstream.KeyValue, capture string) (*CaptureState, uint64, error) {

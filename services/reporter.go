@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -312,7 +313,7 @@ func (o *storeOutput) finish(rs *reportStats, err error) error {
 		f.Close()
 		if o.tmpDir {
 			os.Remove(f.Name())
-		} else if err := os.Rename(f.Name(), filepath.Join(o.dir, "report."+o.formats[i].Ext())); err != nil {
+		} else if err := os.Rename(f.Name(), filepath.Join(o.dir, path.Base(obj))); err != nil {
 			return err
 		}
 		done.Files = append(done.Files, bus.ReportFile{Format: format, Object: obj, Size: size})
