@@ -20,6 +20,13 @@ var commands = map[string]struct {
 	"reassemble": {runReassemble, "reassemble IPv4/IPv6 datagrams or TCP streams (PyPCAPKit's reassemble)"},
 	"trace":      {runTrace, "trace flows into per-flow pcap or report files (PyPCAPKit's trace)"},
 	"analyse":    {runAnalyse, "report the HTTP and FTP messages of a capture's TCP streams or of a payload file"},
+	"serve":      {runServe, "run an embedded NATS server with every stage (the all-in-one)"},
+	"service":    {runService, "run one stage (ingest, decoder, reassembler, tracer, reporter) against NATS"},
+	"health":     {runHealth, "check that a NATS server with JetStream answers (exit status)"},
+	"ingest":     {runIngest, "publish a capture into a running deployment"},
+	"subscribe":  {runSubscribe, "print live bus events as JSON lines"},
+	"replay":     {runReplay, "rebuild a capture's projections and reports from FRAMES"},
+	"fetch":      {runFetch, "download a capture's reports from the deployment"},
 }
 
 // Standard streams, replaced by in-process tests.
