@@ -179,6 +179,9 @@ func TestValidAndSameFacts(t *testing.T) {
 		t.Errorf("JSON block order %v", keys)
 	}
 	text := render(t, Text, kindsBlock, emptyBlock)
+	if err := reportertest.TextSameFacts(text, j); err != nil {
+		t.Error(err)
+	}
 	if got := reportertest.TextBlocks(text); strings.Join(got, ",") != "Kinds,Empty -> {}" {
 		t.Errorf("text blocks %q", got)
 	}

@@ -31,7 +31,64 @@ func ParseJSON(doc []byte) (map[string]any, error) {
 	if d.More() {
 		return nil, fmt.Errorf("parse JSON: data after the top-level object")
 	}
+	if err := duplicateKeys(doc); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// duplicateKeys reports the first object that holds a key twice: valid
+// JSON syntax, but a parser keeps one of the values and the fact is lost.
+func duplicateKeys(doc []byte) error {
+	d := json.NewDecoder(bytes.NewReader(doc))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		path   string
+		expect bool // next string token in an object is a key
+	}
+	var stack []*frame
+	path := ""
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil // EOF (syntax was checked before)
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		isKey := top != nil && top.object && top.expect
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				if top != nil && top.object {
+					top.expect = true
+				}
+				stack = append(stack, &frame{object: v == '{', keys: map[string]bool{}, path: path, expect: true})
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 {
+					path = stack[len(stack)-1].path
+				}
+			}
+			continue
+		case string:
+			if isKey {
+				if top.keys[v] {
+					return fmt.Errorf("parse JSON: duplicate key %q in %s", v, top.path+"/")
+				}
+				top.keys[v] = true
+				top.expect = false
+				path = top.path + "/" + v
+				continue
+			}
+		}
+		if top != nil && top.object {
+			top.expect = true
+		}
+	}
 }
 
 // ParsePlist parses an XML plist report and checks that it is one.
