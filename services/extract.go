@@ -14,7 +14,9 @@ import (
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/ingest"
+	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
+	"github.com/pcapflow/pcapflow/tracer"
 )
 
 // ExtractOptions configures Extract. The zero value of every field but
@@ -50,6 +52,12 @@ type ExtractOptions struct {
 	// embedding).
 	Stdin  io.Reader
 	Stdout io.Writer
+	// Reassembly (--ipv4 --ipv6 --tcp --strict): when IPv4, IPv6 or TCP is
+	// set, reassembled datagrams and streams join the report (see
+	// extract_reassembly.go). Trace (--trace), when set, adds the flow
+	// records, and its Sink writes the per-flow files. Inline engine only.
+	Reassembly reassembler.Config
+	Trace      *tracer.Config
 }
 
 // Stats summarises an extraction.
@@ -117,6 +125,9 @@ func (o *ExtractOptions) Validate() error {
 	}
 	if _, err := lookupEngine(o.Engine); err != nil {
 		return fmt.Errorf("extract: %w", err)
+	}
+	if (o.reassemblyOn() || o.Trace != nil) && o.Engine != "" && o.Engine != EngineInline {
+		return fmt.Errorf("extract: reassembly and tracing run on the inline engine only (not yet on %q)", o.Engine)
 	}
 	return nil
 }
@@ -251,6 +262,7 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 	}
 	reporter.BuildHeader(&tree, r.Meta())
 	werr := out.header(&tree)
+	sf := newStateful(o, out.w) // reassembly and tracing, when asked
 
 	var rerr error
 	for werr == nil {
@@ -272,6 +284,9 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 		}
 		builder.Frame(&tree, reporter.FrameInfoOf(&frame), &pkt)
 		werr = out.w.Block(builder.Name(frame.Index), &tree)
+		if werr == nil && sf != nil {
+			werr = sf.add(&frame, &pkt)
+		}
 		st.Frames++
 		st.Bytes += uint64(frame.CapLen)
 		if verbose != nil {
@@ -279,6 +294,9 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 			verbose.Write(line)
 		}
 		prog.tick(&st)
+	}
+	if werr == nil && sf != nil {
+		werr = sf.flush()
 	}
 	prog.done()
 	if verbose != nil {

@@ -60,7 +60,7 @@ Flags:
       --max-record N    largest record accepted, in bytes (default 262144);
                         a larger one is reported, never allocated
                           pcapflow extract big.pcap --max-record 1048576
-  -h, --help            show this help
+` + statefulUsage + `  -h, --help            show this help
 
 On a terminal, a long extraction shows progress (frames, bytes, rate) on
 stderr. A capture cut short still gives a complete report of the frames
@@ -73,6 +73,7 @@ type extractFlags struct {
 	output, format, protocol, layer, engine string
 	json, plist, tree, auto, files, verbose bool
 	maxRecord                               uint
+	st                                      statefulFlags // --ipv4 --tcp --trace...: trace.go
 }
 
 func newExtractFlagSet(f *extractFlags) *flag.FlagSet {
@@ -98,6 +99,7 @@ func newExtractFlagSet(f *extractFlags) *flag.FlagSet {
 	boolean(&f.verbose, "v", "verbose")
 	fs.StringVar(&f.engine, "engine", os.Getenv("PCAPFLOW_ENGINE"), "")
 	fs.UintVar(&f.maxRecord, "max-record", 0, "")
+	f.st.register(fs)
 	return fs
 }
 
@@ -128,6 +130,9 @@ func runExtract(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := services.Extract(ctx, o)
+	if cerr := f.st.close(); err == nil {
+		err = cerr
+	}
 	if f.verbose {
 		fmt.Fprintf(stderr, "pcapflow: %d frames, %d bytes, %d with decode errors, in %v\n",
 			st.Frames, st.Bytes, st.DecodeErrors, st.Duration.Round(1e6))
@@ -204,7 +209,7 @@ func (f *extractFlags) options(in string) (services.ExtractOptions, error) {
 	if !f.verbose && isTerminal(stderr) && !(o.Output == "-" && isTerminal(stdout)) {
 		o.Progress = stderr
 	}
-	return o, nil
+	return o, f.st.apply(&o)
 }
 
 // isTerminal reports whether w is a terminal.

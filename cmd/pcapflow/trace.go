@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/pcapflow/pcapflow/decoder"
+	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
+	"github.com/pcapflow/pcapflow/services"
 	"github.com/pcapflow/pcapflow/tracer"
 )
 
@@ -130,4 +132,71 @@ func newTraceSink(dir, format, order string, nano bool) (*tracer.FileSink, error
 		s.NewReport = func(w io.Writer) reporter.Writer { return reporter.NewWriter(w, ft) }
 	}
 	return s, nil
+}
+
+// statefulFlags are extract's PyPCAPKit reassembly and tracing flags:
+// --ipv4 --ipv6 --tcp --strict --trace --trace-fout --trace-format
+// --trace-byteorder --trace-nanosecond. Their records join the extract
+// report.
+type statefulFlags struct {
+	ipv4, ipv6, tcp, strict, trace, nano bool
+	fout, format, order                  string
+	sink                                 *tracer.FileSink
+}
+
+const statefulUsage = `      --ipv4, --ipv6, --tcp reassemble IPv4/IPv6 datagrams or TCP streams: a
+                        "Datagram N" / "Stream N" block follows the frame
+                        that completed it, then "Reassembly Statistics"
+                          pcapflow extract in.pcap --ipv4 --tcp -o out.json
+      --strict          also report incomplete datagrams and streams
+      --trace           trace flows: a "Flow N" block when each flow ends
+      --trace-fout DIR  with --trace, also write per-flow files into DIR
+      --trace-format F  pcap (default), json, plist or tree
+      --trace-byteorder big|little, --trace-nanosecond   pcap options
+                          pcapflow extract in.pcap --trace --trace-fout flows
+`
+
+func (s *statefulFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&s.ipv4, "ipv4", false, "")
+	fs.BoolVar(&s.ipv6, "ipv6", false, "")
+	fs.BoolVar(&s.tcp, "tcp", false, "")
+	fs.BoolVar(&s.strict, "strict", false, "")
+	fs.BoolVar(&s.trace, "trace", false, "")
+	fs.StringVar(&s.fout, "trace-fout", "", "")
+	fs.StringVar(&s.format, "trace-format", "pcap", "")
+	fs.StringVar(&s.order, "trace-byteorder", "little", "")
+	fs.BoolVar(&s.nano, "trace-nanosecond", false, "")
+}
+
+// apply sets the reassembly and tracing options of an extraction.
+func (s *statefulFlags) apply(o *services.ExtractOptions) error {
+	o.Reassembly = reassembler.Config{IPv4: s.ipv4, IPv6: s.ipv6, TCP: s.tcp, Strict: s.strict}
+	if s.strict && !s.ipv4 && !s.ipv6 && !s.tcp {
+		return usageError{"--strict needs --ipv4, --ipv6 or --tcp"}
+	}
+	if !s.trace {
+		if s.fout != "" {
+			return usageError{"--trace-fout needs --trace"}
+		}
+		return nil
+	}
+	cfg := tracer.Config{}
+	if s.fout != "" {
+		sink, err := newTraceSink(s.fout, s.format, s.order, s.nano)
+		if err != nil {
+			return err
+		}
+		s.sink = sink
+		cfg.Sink = sink
+	}
+	o.Trace = &cfg
+	return nil
+}
+
+// close closes the per-flow files.
+func (s *statefulFlags) close() error {
+	if s.sink == nil {
+		return nil
+	}
+	return s.sink.Close()
 }
