@@ -161,10 +161,14 @@ func (e *textEncoder) value(b []byte, n *decoder.Node, named bool) []byte {
 		return strconv.AppendInt(b, int64(n.Num), 10)
 	case decoder.KindUint:
 		return strconv.AppendUint(b, n.Num, 10)
-	case decoder.KindIPv4, decoder.KindIPv6:
+	case decoder.KindIPv4, decoder.KindIPv6, decoder.KindMAC:
+		if len(n.Bin) == 0 {
+			return append(b, `""`...)
+		}
+		if n.Kind == decoder.KindMAC {
+			return appendMAC(b, n.Bin)
+		}
 		return appendIP(b, n.Bin)
-	case decoder.KindMAC:
-		return appendMAC(b, n.Bin)
 	case decoder.KindTime:
 		return appendTime(b, int64(n.Num), n.Aux, clampDigits(n.Digits))
 	}

@@ -192,7 +192,11 @@ func compareText(path string, t *textNode, j any) error {
 }
 
 func scalarIs(path string, t *textNode, want string) error {
-	if t.scalar == nil || *t.scalar != want {
+	got := strings.Join(t.lines, "")
+	if t.scalar != nil {
+		got = *t.scalar
+	}
+	if got != want || len(t.children) > 0 {
 		return fmt.Errorf("%s: text does not show an empty container %s", path, want)
 	}
 	return nil
