@@ -8,12 +8,19 @@ import (
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/ingest"
+	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
+	"github.com/pcapflow/pcapflow/tracer"
 )
 
 // Version is the schema version every event carries in its "v" field.
 // Consumers reject events with a higher major version than they know.
 const Version = 1
+
+// AdvanceEvery is the period, in frames, of the capture-time clock of the
+// stateful stages: they call Advance after every frame whose index is a
+// multiple of it (Mark.Advance), as the inline engine does.
+const AdvanceEvery = 256
 
 // DefaultPartitions is the number of flow partitions of a capture unless its
 // options say otherwise.
@@ -35,11 +42,11 @@ type Options struct {
 	// Formats are the report formats the reporter renders ("json", "plist",
 	// "tree").
 	Formats []string `msgpack:"formats"`
-	// Reassemble lists the reassembly kinds ("ipv4", "ipv6", "tcp"); Strict
-	// keeps incomplete results; Trace turns flow tracing on.
-	Reassemble []string `msgpack:"reassemble,omitempty"`
-	Strict     bool     `msgpack:"strict,omitempty"`
-	Trace      bool     `msgpack:"trace,omitempty"`
+	// Reassembly, when set, turns the reassembler stage on for the
+	// capture with this configuration; Trace the tracer stage (its Sink
+	// does not travel: per-flow files are an inline-engine feature).
+	Reassembly *reassembler.Config `msgpack:"reassembly,omitempty"`
+	Trace      *tracer.Config      `msgpack:"trace,omitempty"`
 	// Extra holds stage options this schema version does not name, so
 	// that services of one version pass them through untouched.
 	Extra map[string]string `msgpack:"extra,omitempty"`
@@ -251,6 +258,9 @@ type Mark struct {
 	Index uint64 `msgpack:"index"`
 	Sec   int64  `msgpack:"sec"`
 	Nsec  uint32 `msgpack:"nsec"`
+	// Advance is set when Index is a multiple of AdvanceEvery: stateful
+	// stages advance their clocks to (Sec, Nsec) after the batch.
+	Advance bool `msgpack:"advance"`
 }
 
 // DecodedBatch is the share of one input batch that falls in one partition,
@@ -470,15 +480,35 @@ type LayerEvent struct {
 // RecordBatch carries the records a stateful stage (reassembler, tracer)
 // emitted for one input batch of one partition, on REASSEMBLED or FLOWS.
 // Like DecodedBatch there is one per partition per input batch, empty or
-// not; End is set on the last one of the partition.
+// not; End is set on the one of the capture's end marker, which also
+// carries the partition's statistics (reassembler.Stats).
 type RecordBatch struct {
-	V         int                  `msgpack:"v"`
-	Capture   string               `msgpack:"capture"`
-	Gen       uint32               `msgpack:"gen"`
-	Partition int                  `msgpack:"partition"`
-	Mark      Mark                 `msgpack:"mark"`
-	End       bool                 `msgpack:"end"`
-	Records   []msgpack.RawMessage `msgpack:"records"`
+	V         int                `msgpack:"v"`
+	Capture   string             `msgpack:"capture"`
+	Gen       uint32             `msgpack:"gen"`
+	Stage     string             `msgpack:"stage"` // "reassembler" or "tracer"
+	Partition int                `msgpack:"partition"`
+	Mark      Mark               `msgpack:"mark"`
+	End       bool               `msgpack:"end"`
+	Records   []WireRecord       `msgpack:"records"`
+	Stats     msgpack.RawMessage `msgpack:"stats,omitempty"`
+}
+
+// Phases of a record: emitted by Add (for a frame), by Advance (at a batch
+// boundary) or by Flush (at the end of the capture). The reporter orders
+// the records of one frame by (phase, stage, the stage's own order), which
+// is the order of the inline engine.
+const (
+	PhaseAdd     = 0
+	PhaseAdvance = 1
+	PhaseFlush   = 2
+)
+
+// WireRecord is one record: its phase and the core's record (a
+// reassembler.Record or a tracer.Flow, msgpack-encoded with their tags).
+type WireRecord struct {
+	Phase  uint8              `msgpack:"phase"`
+	Record msgpack.RawMessage `msgpack:"record"`
 }
 
 // ReportFile names one file of a finished report in the object store.

@@ -310,7 +310,7 @@ func (w *decodeWorker) batchMsg(ctx context.Context, capture string, data []byte
 		}
 	}
 	last := frames[n-1]
-	mark := bus.Mark{Seq: w.batch.Seq, Index: last.Index, Sec: last.Sec, Nsec: last.Nsec}
+	mark := bus.Mark{Seq: w.batch.Seq, Index: last.Index, Sec: last.Sec, Nsec: last.Nsec, Advance: last.Index%bus.AdvanceEvery == 0}
 	w.writers(cc.parts)
 	for p := 0; p < cc.parts; p++ {
 		if err := w.outs[p].beginDecoded(capture, d.cfg.Gen, p, cc.parts, mark, nil, w.counts[p]); err != nil {

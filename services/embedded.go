@@ -38,6 +38,15 @@ func BusOptions(o *ExtractOptions) bus.Options {
 	if o.Decode.Protocol != decoder.ProtoNone {
 		bo.Protocol = o.Decode.Protocol.Key()
 	}
+	if o.reassemblyOn() {
+		rc := o.Reassembly
+		bo.Reassembly = &rc
+	}
+	if o.Trace != nil {
+		tc := *o.Trace
+		tc.Sink = nil
+		bo.Trace = &tc
+	}
 	return bo
 }
 
@@ -48,6 +57,9 @@ func BusOptions(o *ExtractOptions) bus.Options {
 func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err error) {
 	start := time.Now()
 	defer func() { st.Duration = time.Since(start) }()
+	if o.Trace != nil && o.Trace.Sink != nil {
+		return st, errors.New("extract: per-flow trace files are written by the inline engine only")
+	}
 	r, rc, err := openCapture(o)
 	if err != nil {
 		return st, err
@@ -107,6 +119,19 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 		}
 		return nil
 	})
+	for _, stage := range statefulStages() {
+		sc, err := conn()
+		if err != nil {
+			out.close()
+			return st, err
+		}
+		defer sc.Close()
+		s := newStatefulScheduler(sc, stage, 0, capture, 0, "")
+		if stage == StageReassembler && bo.Reassembly == nil || stage == StageTracer && bo.Trace == nil {
+			continue
+		}
+		g.Go(func() error { return s.Run(gctx) })
+	}
 	var readErr error
 	g.Go(func() error {
 		is, err := Ingest(gctx, ingConn, r, capture, bo)

@@ -13,7 +13,9 @@ import (
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/decoder/craft"
+	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
+	"github.com/pcapflow/pcapflow/tracer"
 )
 
 // corpusDir locates ../shared/corpus/raw from the repository root.
@@ -56,13 +58,17 @@ type engineRun struct {
 	verb  string
 }
 
-func runEngine(t testing.TB, engine, in string, format reporter.Format, dec decoder.Options) engineRun {
+func runEngine(t testing.TB, engine, in string, format reporter.Format, dec decoder.Options, mods ...func(*ExtractOptions)) engineRun {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "report")
 	var verbose bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	st, err := Extract(ctx, ExtractOptions{Input: in, Output: out, Format: format, Engine: engine, Decode: dec, Verbose: &verbose})
+	o := ExtractOptions{Input: in, Output: out, Format: format, Engine: engine, Decode: dec, Verbose: &verbose}
+	for _, m := range mods {
+		m(&o)
+	}
+	st, err := Extract(ctx, o)
 	b, _ := os.ReadFile(out)
 	return engineRun{out: b, stats: st, err: err, verb: verbose.String()}
 }
@@ -76,10 +82,10 @@ func errString(err error) string {
 
 // compareEngines runs the inline engine and engine over in and fails on
 // any difference in the report bytes, the error or the counts.
-func compareEngines(t *testing.T, engine, in string, format reporter.Format, dec decoder.Options) {
+func compareEngines(t *testing.T, engine, in string, format reporter.Format, dec decoder.Options, mods ...func(*ExtractOptions)) {
 	t.Helper()
-	want := runEngine(t, EngineInline, in, format, dec)
-	got := runEngine(t, engine, in, format, dec)
+	want := runEngine(t, EngineInline, in, format, dec, mods...)
+	got := runEngine(t, engine, in, format, dec, mods...)
 	if errString(got.err) != errString(want.err) {
 		t.Fatalf("%s: error %q, inline %q", filepath.Base(in), errString(got.err), errString(want.err))
 	}
@@ -134,6 +140,20 @@ func TestEmbeddedEngineEquivalence(t *testing.T) {
 	t.Run("thresholds", func(t *testing.T) {
 		compareEngines(t, EngineEmbedded, ins[0], reporter.JSON, decoder.Options{Layer: decoder.LevelInternet})
 		compareEngines(t, EngineEmbedded, ins[0], reporter.Text, decoder.Options{Protocol: decoder.ProtoTCP})
+	})
+	t.Run("reassembly-and-trace", func(t *testing.T) {
+		withAll := func(o *ExtractOptions) {
+			o.Reassembly = reassembler.Config{IPv4: true, IPv6: true, TCP: true, Strict: true, Analyse: true}
+			o.Trace = &tracer.Config{}
+		}
+		for _, in := range ins {
+			if !strings.Contains(in, "frag") && !strings.Contains(in, "http") && !strings.Contains(in, "gen") {
+				continue
+			}
+			t.Run(filepath.Base(in), func(t *testing.T) { compareEngines(t, EngineEmbedded, in, reporter.JSON, decoder.Options{}, withAll) })
+		}
+		tcpOnly := func(o *ExtractOptions) { o.Reassembly = reassembler.Config{TCP: true} }
+		compareEngines(t, EngineEmbedded, ins[0], reporter.Text, decoder.Options{}, tcpOnly)
 	})
 	t.Run("not-a-capture", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "x.pcap")

@@ -36,6 +36,9 @@ func ConnConfigFromEnv() jsbus.ConnConfig {
 func extractExternal(ctx context.Context, o *ExtractOptions) (st Stats, err error) {
 	start := time.Now()
 	defer func() { st.Duration = time.Since(start) }()
+	if o.Trace != nil && o.Trace.Sink != nil {
+		return st, errors.New("extract: per-flow trace files are written by the inline engine only")
+	}
 	if o.Files {
 		return st, errors.New("extract: per-frame files (-F) are not available with an external engine")
 	}

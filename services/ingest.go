@@ -14,11 +14,12 @@ import (
 	"github.com/pcapflow/pcapflow/ingest"
 )
 
-// Batch bounds: a FRAMES batch closes at BatchFrames frames or BatchBytes
-// bytes of frame data, whichever comes first.
+// Batch bounds: a FRAMES batch closes after every frame whose index is a
+// multiple of bus.AdvanceEvery (the clock period of the stateful stages,
+// so that they advance where the inline engine does), or earlier at
+// BatchBytes bytes of frame data.
 const (
-	BatchFrames = 512
-	BatchBytes  = 256 << 10
+	BatchBytes = 256 << 10
 	// ingestWindow is the number of batches in flight before ingest waits
 	// for their acknowledgements.
 	ingestWindow = 32
@@ -108,7 +109,7 @@ func Ingest(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture string
 		st.Frames++
 		st.Bytes += uint64(len(f.Data))
 		last = f
-		if len(batch.Frames) >= BatchFrames || size >= BatchBytes {
+		if f.Index%bus.AdvanceEvery == 0 || size >= BatchBytes {
 			if err := flush(); err != nil {
 				return st, err
 			}

@@ -1,6 +1,7 @@
 package services
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,11 +16,14 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vmihailenco/msgpack/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pcapflow/pcapflow/bus"
 	"github.com/pcapflow/pcapflow/bus/jsbus"
 	"github.com/pcapflow/pcapflow/decoder"
+	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
+	"github.com/pcapflow/pcapflow/tracer"
 )
 
 // reportOutput receives the blocks of one capture's report.
@@ -65,89 +69,309 @@ func renderCapture(ctx context.Context, c *jsbus.Conn, st *CaptureState, out rep
 	}
 
 	parts := st.Options.NumPartitions()
-	ro := make([]*reorder[*bus.DecodedBatch], parts)
-	for i := range ro {
-		ro[i] = newReorder[*bus.DecodedBatch]()
-	}
-	rs := &reportStats{}
-	var merged []*bus.DecodedFrame
-	var name []byte
-	finished := false
-	err = readOrdered(ctx, c, bus.StreamDecoded, []string{bus.DecodedAll(capture)}, 8<<20, func(m jetstream.Msg) (bool, error) {
-		b := &bus.DecodedBatch{}
-		if err := msgpack.Unmarshal(m.Data(), b); err != nil {
-			return false, fmt.Errorf("report %s: bad decoded batch on %s: %w", capture, m.Subject(), err)
-		}
-		if err := bus.CheckVersion(b.V); err != nil {
-			return false, err
-		}
-		if b.Gen != st.Gen {
-			return false, nil // an older generation, before a replay
-		}
-		if b.Partition < 0 || b.Partition >= parts || b.Partitions != parts {
-			return false, fmt.Errorf("report %s: partition %d/%d does not match the capture's %d", capture, b.Partition, b.Partitions, parts)
-		}
-		ro[b.Partition].put(b.Mark.Seq, b)
-		for {
-			for _, r := range ro {
-				if !r.ready() {
-					return false, nil
-				}
+	m := newMerger(capture, parts, st)
+	items := make(chan mergeItem, 64)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(rctx)
+	g.Go(func() error {
+		return readOrdered(gctx, c, bus.StreamDecoded, []string{bus.DecodedAll(capture)}, 8<<20, func(msg jetstream.Msg) (bool, error) {
+			b := &bus.DecodedBatch{}
+			if err := msgpack.Unmarshal(msg.Data(), b); err != nil {
+				return false, fmt.Errorf("report %s: bad decoded batch on %s: %w", capture, msg.Subject(), err)
 			}
-			merged = merged[:0]
-			var end *bus.CaptureEnd
-			for _, r := range ro {
-				pb := r.pop()
-				if pb.End != nil {
-					end = pb.End
+			return sendItem(gctx, items, mergeItem{dec: b})
+		})
+	})
+	for i, sr := range m.recordStreams() {
+		g.Go(func() error {
+			return readOrdered(gctx, c, sr.stream, []string{sr.filter}, 8<<20, func(msg jetstream.Msg) (bool, error) {
+				b := &bus.RecordBatch{}
+				if err := msgpack.Unmarshal(msg.Data(), b); err != nil {
+					return false, fmt.Errorf("report %s: bad record batch on %s: %w", capture, msg.Subject(), err)
 				}
-				for i := range pb.Frames {
-					merged = append(merged, &pb.Frames[i])
-				}
-			}
-			slices.SortFunc(merged, func(a, b *bus.DecodedFrame) int {
-				switch {
-				case a.Index < b.Index:
-					return -1
-				case a.Index > b.Index:
-					return 1
-				}
-				return 0
+				return sendItem(gctx, items, mergeItem{rec: b, stage: i})
 			})
-			for _, f := range merged {
-				if f.Index != rs.Frames+1 {
-					return false, fmt.Errorf("report %s: frame %d follows frame %d", capture, f.Index, rs.Frames)
+		})
+	}
+	var rs *reportStats
+	g.Go(func() error {
+		defer cancel() // stop the readers once the report is complete
+		for {
+			select {
+			case <-gctx.Done():
+				return gctx.Err()
+			case it := <-items:
+				done, err := m.add(it, out, onFrame)
+				if err != nil {
+					return err
 				}
-				name = reporter.FrameName(name[:0], f.Index)
-				if err := out.block(string(name), f.Tree.T); err != nil {
-					return false, err
+				if done {
+					rs = m.rs
+					return nil
 				}
-				rs.Frames++
-				rs.Bytes += uint64(f.CapLen)
-				if f.Error != nil {
-					rs.DecodeErrors++
-				}
-				if onFrame != nil {
-					onFrame(f)
-				}
-			}
-			if end != nil {
-				if end.Frames != rs.Frames {
-					return false, fmt.Errorf("report %s: the capture has %d frames, the report %d", capture, end.Frames, rs.Frames)
-				}
-				rs.ReadErr = end.Err
-				finished = true
-				return true, nil
 			}
 		}
 	})
-	if err == nil && !finished {
-		err = fmt.Errorf("report %s: decoded stream ended early", capture)
+	err = g.Wait()
+	if rs != nil {
+		return rs, nil
 	}
-	if err != nil {
-		return nil, err
+	if err == nil || errors.Is(err, context.Canceled) && ctx.Err() == nil {
+		err = fmt.Errorf("report %s: stream ended early", capture)
 	}
-	return rs, nil
+	return nil, err
+}
+
+func sendItem(ctx context.Context, ch chan<- mergeItem, it mergeItem) (bool, error) {
+	select {
+	case ch <- it:
+		return false, nil
+	case <-ctx.Done():
+		return true, ctx.Err()
+	}
+}
+
+// mergeItem is one message read by the reporter.
+type mergeItem struct {
+	dec   *bus.DecodedBatch
+	rec   *bus.RecordBatch
+	stage int // index into merger.stages for rec
+}
+
+type recordStream struct {
+	name, stream, filter string
+}
+
+// merger restores the order of one capture's report from the partitions
+// of DECODED, REASSEMBLED and FLOWS: batch by batch (input sequence), and
+// inside a batch frame by frame, each frame followed by the records
+// emitted at it, ordered as the inline engine emits them.
+type merger struct {
+	capture string
+	parts   int
+	st      *CaptureState
+	dec     []*reorder[*bus.DecodedBatch]
+	recs    [][]*reorder[*bus.RecordBatch] // [stage][partition]
+	stages  []recordStream
+	rs      *reportStats
+	stats   reassembler.Stats
+	tree    decoder.Tree
+	name    []byte
+	frames  []*bus.DecodedFrame
+	pending []outRecord
+}
+
+type outRecord struct {
+	at    uint64
+	phase uint8
+	stage int
+	ra    *reassembler.Record
+	fl    *tracer.Flow
+}
+
+func newMerger(capture string, parts int, st *CaptureState) *merger {
+	m := &merger{capture: capture, parts: parts, st: st, rs: &reportStats{}}
+	m.dec = make([]*reorder[*bus.DecodedBatch], parts)
+	for i := range m.dec {
+		m.dec[i] = newReorder[*bus.DecodedBatch]()
+	}
+	if st.Options.Reassembly != nil {
+		m.stages = append(m.stages, recordStream{StageReassembler, bus.StreamReassembled, bus.ReassembledRoot + "." + capture + ".*"})
+	}
+	if st.Options.Trace != nil {
+		m.stages = append(m.stages, recordStream{StageTracer, bus.StreamFlows, bus.FlowsRoot + "." + capture + ".*"})
+	}
+	m.recs = make([][]*reorder[*bus.RecordBatch], len(m.stages))
+	for i := range m.recs {
+		m.recs[i] = make([]*reorder[*bus.RecordBatch], parts)
+		for p := range m.recs[i] {
+			m.recs[i][p] = newReorder[*bus.RecordBatch]()
+		}
+	}
+	return m
+}
+
+func (m *merger) recordStreams() []recordStream { return m.stages }
+
+// add stores one message and renders every batch that is complete; done
+// reports the end of the capture.
+func (m *merger) add(it mergeItem, out reportOutput, onFrame func(*bus.DecodedFrame)) (bool, error) {
+	switch {
+	case it.dec != nil:
+		b := it.dec
+		if err := bus.CheckVersion(b.V); err != nil {
+			return false, err
+		}
+		if b.Gen != m.st.Gen {
+			return false, nil // an older generation, before a replay
+		}
+		if b.Partition < 0 || b.Partition >= m.parts || b.Partitions != m.parts {
+			return false, fmt.Errorf("report %s: partition %d/%d does not match the capture's %d", m.capture, b.Partition, b.Partitions, m.parts)
+		}
+		m.dec[b.Partition].put(b.Mark.Seq, b)
+	case it.rec != nil:
+		b := it.rec
+		if err := bus.CheckVersion(b.V); err != nil {
+			return false, err
+		}
+		if b.Gen != m.st.Gen {
+			return false, nil
+		}
+		if b.Partition < 0 || b.Partition >= m.parts {
+			return false, fmt.Errorf("report %s: record partition %d out of range", m.capture, b.Partition)
+		}
+		m.recs[it.stage][b.Partition].put(b.Mark.Seq, b)
+	}
+	for m.ready() {
+		done, err := m.render(out, onFrame)
+		if err != nil || done {
+			return done, err
+		}
+	}
+	return false, nil
+}
+
+func (m *merger) ready() bool {
+	for _, r := range m.dec {
+		if !r.ready() {
+			return false
+		}
+	}
+	for _, s := range m.recs {
+		for _, r := range s {
+			if !r.ready() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// render writes the next batch.
+func (m *merger) render(out reportOutput, onFrame func(*bus.DecodedFrame)) (bool, error) {
+	m.frames = m.frames[:0]
+	var end *bus.CaptureEnd
+	for _, r := range m.dec {
+		pb := r.pop()
+		if pb.End != nil {
+			end = pb.End
+		}
+		for i := range pb.Frames {
+			m.frames = append(m.frames, &pb.Frames[i])
+		}
+	}
+	slices.SortFunc(m.frames, func(a, b *bus.DecodedFrame) int { return cmp.Compare(a.Index, b.Index) })
+	m.pending = m.pending[:0]
+	for si, s := range m.recs {
+		for _, r := range s {
+			rb := r.pop()
+			for _, wr := range rb.Records {
+				o := outRecord{phase: wr.Phase, stage: si}
+				var err error
+				if m.stages[si].name == StageReassembler {
+					o.ra = &reassembler.Record{}
+					err = msgpack.Unmarshal(wr.Record, o.ra)
+					o.at = o.ra.At
+				} else {
+					o.fl = &tracer.Flow{}
+					err = msgpack.Unmarshal(wr.Record, o.fl)
+					o.at = o.fl.At
+				}
+				if err != nil {
+					return false, fmt.Errorf("report %s: bad %s record: %w", m.capture, m.stages[si].name, err)
+				}
+				m.pending = append(m.pending, o)
+			}
+			if rb.End && len(rb.Stats) > 0 {
+				var st reassembler.Stats
+				if err := msgpack.Unmarshal(rb.Stats, &st); err != nil {
+					return false, fmt.Errorf("report %s: bad statistics: %w", m.capture, err)
+				}
+				m.stats.Add(st)
+			}
+		}
+	}
+	slices.SortStableFunc(m.pending, func(a, b outRecord) int {
+		if c := cmp.Compare(a.at, b.at); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.phase, b.phase); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.stage, b.stage); c != 0 {
+			return c
+		}
+		switch {
+		case a.ra != nil && reassembler.Less(a.ra, b.ra):
+			return -1
+		case a.ra != nil && reassembler.Less(b.ra, a.ra):
+			return 1
+		case a.fl != nil && tracer.Less(a.fl, b.fl):
+			return -1
+		case a.fl != nil && tracer.Less(b.fl, a.fl):
+			return 1
+		}
+		return 0
+	})
+	ri := 0
+	writeRecords := func(upTo uint64) error {
+		for ; ri < len(m.pending) && m.pending[ri].at <= upTo; ri++ {
+			o := &m.pending[ri]
+			m.tree.Reset()
+			var name string
+			if o.ra != nil {
+				o.ra.Fields(&m.tree)
+				name = o.ra.Name()
+			} else {
+				o.fl.Fields(&m.tree)
+				name = o.fl.Name()
+			}
+			if err := out.block(name, &m.tree); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	rs := m.rs
+	for _, f := range m.frames {
+		if f.Index != rs.Frames+1 {
+			return false, fmt.Errorf("report %s: frame %d follows frame %d", m.capture, f.Index, rs.Frames)
+		}
+		if err := writeRecords(f.Index - 1); err != nil {
+			return false, err
+		}
+		m.name = reporter.FrameName(m.name[:0], f.Index)
+		if err := out.block(string(m.name), f.Tree.T); err != nil {
+			return false, err
+		}
+		rs.Frames++
+		rs.Bytes += uint64(f.CapLen)
+		if f.Error != nil {
+			rs.DecodeErrors++
+		}
+		if onFrame != nil {
+			onFrame(f)
+		}
+	}
+	if err := writeRecords(^uint64(0)); err != nil {
+		return false, err
+	}
+	if end == nil {
+		return false, nil
+	}
+	if end.Frames != rs.Frames {
+		return false, fmt.Errorf("report %s: the capture has %d frames, the report %d", m.capture, end.Frames, rs.Frames)
+	}
+	if m.st.Options.Reassembly != nil {
+		m.tree.Reset()
+		m.stats.Fields(&m.tree)
+		if err := out.block("Reassembly Statistics", &m.tree); err != nil {
+			return false, err
+		}
+	}
+	rs.ReadErr = end.Err
+	return true, nil
 }
 
 // ReporterConfig configures the reporter service.

@@ -51,8 +51,9 @@ func (w *msgWriter) bool(k string, v bool) {
 
 func (w *msgWriter) mark(m bus.Mark) {
 	_ = w.e.EncodeString("mark")
-	_ = w.e.EncodeMapLen(4)
+	_ = w.e.EncodeMapLen(5)
 	w.uint("seq", m.Seq)
+	w.bool("advance", m.Advance)
 	w.uint("index", m.Index)
 	w.int("sec", m.Sec)
 	w.uint("nsec", uint64(m.Nsec))
