@@ -150,10 +150,8 @@ func (r *Reassembler) Flush(emit func(Record)) {
 		r.frag.expire(d, "end of capture", r.fragEmit)
 		d = next
 	}
-	for c := r.tcp.head; c != nil; {
-		next := c.next
+	for _, c := range r.tcp.conns() {
 		r.tcp.end(c, "end of capture", r.tcpEmit)
-		c = next
 	}
 	r.flushOut(emit)
 }

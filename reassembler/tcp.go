@@ -1,6 +1,7 @@
 package reassembler
 
 import (
+	"container/heap"
 	"crypto/sha256"
 	"hash"
 	"sort"
@@ -105,12 +106,13 @@ type half struct {
 }
 
 type conn struct {
-	key        connKey
-	prev, next *conn // activity order, least recent first
-	first      uint64
-	last       int64
-	addr       [2][16]byte
-	port       [2]uint16
+	key      connKey
+	hidx     int   // index in the deadline heap
+	deadline int64 // idle deadline the heap orders by (may lag last)
+	first    uint64
+	last     int64
+	addr     [2][16]byte
+	port     [2]uint16
 	// side maps the canonical direction (0: a->b) to the record side.
 	side [2]int
 	h    [2]half
@@ -129,43 +131,44 @@ func (c *conn) memory() int {
 }
 
 type tcpTable struct {
-	cfg        *Config
-	m          map[connKey]*conn
-	head, tail *conn
-	mem        int
-	stats      *Stats
+	cfg   *Config
+	m     map[connKey]*conn
+	heap  []*conn
+	mem   int
+	stats *Stats
 }
 
-func (tt *tcpTable) touch(c *conn) {
-	if tt.tail == c {
-		return
-	}
-	tt.unlink(c)
-	tt.linkTail(c)
-}
+// The idle deadlines of open connections sit in a min-heap ordered by
+// deadline: a segment only updates its connection's last time (no list to
+// relink, which would touch two other connections' memory per frame);
+// Advance pops the due entries and either ends the connection or pushes it
+// back at its new deadline. The set ended at a given capture time is
+// exactly the set idle for TCPIdle, whatever else shares the table.
 
-func (tt *tcpTable) linkTail(c *conn) {
-	c.prev, c.next = tt.tail, nil
-	if tt.tail != nil {
-		tt.tail.next = c
-	} else {
-		tt.head = c
+func (tt *tcpTable) Len() int { return len(tt.heap) }
+func (tt *tcpTable) Less(i, j int) bool {
+	a, b := tt.heap[i], tt.heap[j]
+	if a.deadline != b.deadline {
+		return a.deadline < b.deadline
 	}
-	tt.tail = c
+	return a.first < b.first
 }
-
-func (tt *tcpTable) unlink(c *conn) {
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else if tt.head == c {
-		tt.head = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	} else if tt.tail == c {
-		tt.tail = c.prev
-	}
-	c.prev, c.next = nil, nil
+func (tt *tcpTable) Swap(i, j int) {
+	tt.heap[i], tt.heap[j] = tt.heap[j], tt.heap[i]
+	tt.heap[i].hidx, tt.heap[j].hidx = i, j
+}
+func (tt *tcpTable) Push(x any) {
+	c := x.(*conn)
+	c.hidx = len(tt.heap)
+	tt.heap = append(tt.heap, c)
+}
+func (tt *tcpTable) Pop() any {
+	n := len(tt.heap) - 1
+	c := tt.heap[n]
+	tt.heap[n] = nil
+	tt.heap = tt.heap[:n]
+	c.hidx = -1
+	return c
 }
 
 // findSegment extracts the innermost TCP segment of p.
@@ -266,8 +269,9 @@ func (tt *tcpTable) add(s *segment, now int64, emit func(*conn, string)) {
 		if !syn && s.claimed == 0 {
 			return
 		}
-		if len(tt.m) >= tt.cfg.MaxStreams && tt.head != nil {
-			tt.end(tt.head, "evicted", emit)
+		if len(tt.m) >= tt.cfg.MaxStreams && len(tt.heap) > 0 {
+			tt.refresh()
+			tt.end(tt.heap[0], "evicted", emit)
 		}
 		c = &conn{key: k, first: s.frame, last: now}
 		// Record side 0 is the client: the SYN sender, else the sender of
@@ -283,10 +287,9 @@ func (tt *tcpTable) add(s *segment, now int64, emit func(*conn, string)) {
 			c.addr[0], c.port[0], c.addr[1], c.port[1] = s.dst, s.dport, s.src, s.sport
 		}
 		tt.m[k] = c
-		tt.linkTail(c)
+		c.deadline = now + int64(tt.cfg.TCPIdle)
+		heap.Push(tt, c)
 		tt.stats.Streams++
-	} else {
-		tt.touch(c)
 	}
 	c.last = now
 	h := &c.h[c.side[dir]]
@@ -303,8 +306,11 @@ func (tt *tcpTable) add(s *segment, now int64, emit func(*conn, string)) {
 	m := c.memory()
 	tt.mem += m - c.mem
 	c.mem = m
-	for tt.mem > tt.cfg.MaxTotalStreamBytes && tt.head != nil {
-		tt.end(tt.head, "evicted", emit)
+	for tt.mem > tt.cfg.MaxTotalStreamBytes && len(tt.heap) > 0 {
+		// The entry with the earliest deadline may be stale: refresh it
+		// first, so that the least recently active connection goes.
+		tt.refresh()
+		tt.end(tt.heap[0], "evicted", emit)
 	}
 }
 
@@ -514,20 +520,48 @@ func (tt *tcpTable) end(c *conn, reason string, emit func(*conn, string)) {
 			h.finDone = true
 		}
 	}
-	tt.unlink(c)
+	if c.hidx >= 0 {
+		heap.Remove(tt, c.hidx)
+	}
 	delete(tt.m, c.key)
 	tt.mem -= c.mem
 	emit(c, reason)
 }
 
 func (tt *tcpTable) advance(now int64, emit func(*conn, string)) {
-	for c := tt.head; c != nil; {
-		next := c.next
-		if c.last+int64(tt.cfg.TCPIdle) <= now {
-			tt.end(c, "timeout", emit)
+	for len(tt.heap) > 0 && tt.heap[0].deadline <= now {
+		c := tt.heap[0]
+		if d := c.last + int64(tt.cfg.TCPIdle); d > now {
+			c.deadline = d
+			heap.Fix(tt, 0)
+			continue
 		}
-		c = next
+		tt.end(c, "timeout", emit)
 	}
+}
+
+// refresh moves stale entries at the top of the heap to their real
+// deadlines, until the top one is current.
+func (tt *tcpTable) refresh() {
+	for len(tt.heap) > 0 {
+		c := tt.heap[0]
+		d := c.last + int64(tt.cfg.TCPIdle)
+		if d == c.deadline {
+			return
+		}
+		c.deadline = d
+		heap.Fix(tt, 0)
+	}
+}
+
+// conns returns the open connections in order of first frame.
+func (tt *tcpTable) conns() []*conn {
+	out := make([]*conn, 0, len(tt.m))
+	for _, c := range tt.m {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].first < out[j].first })
+	return out
 }
 
 // Gap is a run of Len missing bytes at stream offset Offset.
