@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"container/heap"
 	"encoding/binary"
 	"sort"
 
@@ -45,70 +46,80 @@ const (
 )
 
 type flow struct {
-	key        flowKey
-	cls        class
-	prev, next *flow // activity order within its class, least recent first
-	rec        Flow
-	origA      bool // the originator is key.a
-	last       int64
-	closing    string // "fin" or "rst" once closed
-	closedAt   int64
-	closeGen   uint32
-	seen       [2]uint8 // orig, resp
-	letters    [2]uint32
-	maxEnd     [2]uint32
-	haveSeq    [2]bool
-	orig       [16]byte
-	origPort   uint16
-	history    []byte
-	flipped    bool
-	isn        uint32 // originator's SYN sequence number
-	hasISN     bool
+	key      flowKey
+	cls      class
+	hidx     int   // index in the deadline heap
+	deadline int64 // the heap's key (may lag the flow's real deadline)
+	rec      Flow
+	origA    bool // the originator is key.a
+	last     int64
+	closing  string // "fin" or "rst" once closed
+	closedAt int64
+	seen     [2]uint8 // orig, resp
+	letters  [2]uint32
+	maxEnd   [2]uint32
+	haveSeq  [2]bool
+	orig     [16]byte
+	origPort uint16
+	history  []byte
+	flipped  bool
+	isn      uint32 // originator's SYN sequence number
+	hasISN   bool
 }
 
-type lru struct{ head, tail *flow }
+// Flow deadlines (idle timeout, or CloseDelay after FIN/RST) sit in a
+// min-heap: a packet only updates its flow's times, and Advance pops the
+// due entries, ending the flow or pushing it back at its new deadline.
+type flowHeap []*flow
 
-func (l *lru) push(f *flow) {
-	f.prev, f.next = l.tail, nil
-	if l.tail != nil {
-		l.tail.next = f
-	} else {
-		l.head = f
+func (h flowHeap) Len() int { return len(h) }
+func (h flowHeap) Less(i, j int) bool {
+	if h[i].deadline != h[j].deadline {
+		return h[i].deadline < h[j].deadline
 	}
-	l.tail = f
+	return h[i].rec.First < h[j].rec.First
+}
+func (h flowHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].hidx, h[j].hidx = i, j
+}
+func (h *flowHeap) Push(x any) {
+	f := x.(*flow)
+	f.hidx = len(*h)
+	*h = append(*h, f)
+}
+func (h *flowHeap) Pop() any {
+	old := *h
+	n := len(old) - 1
+	f := old[n]
+	old[n] = nil
+	*h = old[:n]
+	f.hidx = -1
+	return f
 }
 
-func (l *lru) remove(f *flow) {
-	if f.prev != nil {
-		f.prev.next = f.next
-	} else if l.head == f {
-		l.head = f.next
+// due returns the flow's current deadline.
+func (t *Tracer) due(f *flow) int64 {
+	d := f.last + t.idle(f.cls)
+	if f.closing != "" {
+		if c := f.closedAt + int64(t.cfg.CloseDelay); c < d {
+			d = c
+		}
 	}
-	if f.next != nil {
-		f.next.prev = f.prev
-	} else if l.tail == f {
-		l.tail = f.prev
-	}
-	f.prev, f.next = nil, nil
-}
-
-type closingEntry struct {
-	f   *flow
-	gen uint32
+	return d
 }
 
 // Tracer traces flows. Like the Reassembler it is fed every packet of a
 // flow, both directions, in frame order; it is not safe for concurrent use.
 type Tracer struct {
-	cfg     Config
-	m       map[flowKey]*flow
-	lists   [3]lru
-	closing []closingEntry
-	out     []*Flow
-	at      uint64
-	adv     bool
-	err     error
-	pkt     pktInfo
+	cfg  Config
+	m    map[flowKey]*flow
+	heap flowHeap
+	out  []*Flow
+	at   uint64
+	adv  bool
+	err  error
+	pkt  pktInfo
 	// IP reassembly of fragmented flows (created on the first fragment).
 	frag     *reassembler.Reassembler
 	fdec     *decoder.Decoder
@@ -379,9 +390,6 @@ func (t *Tracer) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(*Flow))
 			t.evict()
 		}
 		f = t.newFlow(k, pi, fromA, &fi)
-	} else {
-		t.lists[f.cls].remove(f)
-		t.lists[f.cls].push(f)
 	}
 	d := 1
 	if fromA == f.origA {
@@ -432,7 +440,9 @@ func (t *Tracer) newFlow(k flowKey, pi *pktInfo, fromA bool, fi *reporter.FrameI
 	f.rec.First = fi.Index
 	f.rec.FirstSec, f.rec.FirstNsec, f.rec.Digits = fi.Sec, fi.Nsec, fi.Digits
 	t.m[k] = f
-	t.lists[f.cls].push(f)
+	f.last = nanos(fi.Sec, fi.Nsec)
+	f.deadline = t.due(f)
+	heap.Push(&t.heap, f)
 	return f
 }
 
@@ -531,8 +541,11 @@ func (t *Tracer) update(f *flow, d int, pi *pktInfo, fi *reporter.FrameInfo, now
 		}
 		if f.closing != "" {
 			f.closedAt = now
-			f.closeGen++
-			t.closing = append(t.closing, closingEntry{f, f.closeGen})
+			// An earlier deadline than the heap holds: move it now.
+			if d := t.due(f); d < f.deadline && f.hidx >= 0 {
+				f.deadline = d
+				heap.Fix(&t.heap, f.hidx)
+			}
 		}
 	}
 }
@@ -591,9 +604,10 @@ func (f *flow) state() string {
 }
 
 func (t *Tracer) end(f *flow, reason string) {
-	t.lists[f.cls].remove(f)
+	if f.hidx >= 0 {
+		heap.Remove(&t.heap, f.hidx)
+	}
 	delete(t.m, f.key)
-	f.closeGen++ // invalidates a pending closing entry
 	f.rec.End = reason
 	f.rec.State = f.state()
 	f.rec.History = string(f.history)
@@ -608,14 +622,23 @@ func (t *Tracer) end(f *flow, reason string) {
 }
 
 func (t *Tracer) evict() {
-	var oldest *flow
-	for c := range t.lists {
-		if h := t.lists[c].head; h != nil && (oldest == nil || h.last < oldest.last) {
-			oldest = h
-		}
+	t.refresh()
+	if len(t.heap) > 0 {
+		t.end(t.heap[0], "evicted")
 	}
-	if oldest != nil {
-		t.end(oldest, "evicted")
+}
+
+// refresh moves stale entries at the top of the heap to their real
+// deadlines, until the top one is current.
+func (t *Tracer) refresh() {
+	for len(t.heap) > 0 {
+		f := t.heap[0]
+		d := t.due(f)
+		if d == f.deadline {
+			return
+		}
+		f.deadline = d
+		heap.Fix(&t.heap, 0)
 	}
 }
 
@@ -625,29 +648,18 @@ func (t *Tracer) evict() {
 func (t *Tracer) Advance(sec int64, nsec uint32, atIndex uint64, emit func(*Flow)) {
 	now := nanos(sec, nsec)
 	t.at, t.adv = atIndex, true
-	// Closed flows, in the order they closed.
-	keep := t.closing[:0]
-	for _, e := range t.closing {
-		if e.gen != e.f.closeGen {
+	for len(t.heap) > 0 && t.heap[0].deadline <= now {
+		f := t.heap[0]
+		if d := t.due(f); d > now {
+			f.deadline = d
+			heap.Fix(&t.heap, 0)
 			continue
 		}
-		if e.f.closedAt+int64(t.cfg.CloseDelay) <= now {
-			t.end(e.f, e.f.closing)
-			continue
+		reason := "timeout"
+		if f.closing != "" && f.closedAt+int64(t.cfg.CloseDelay) <= now {
+			reason = f.closing
 		}
-		keep = append(keep, e)
-	}
-	for i := len(keep); i < len(t.closing); i++ {
-		t.closing[i] = closingEntry{}
-	}
-	t.closing = keep
-	for c := range t.lists {
-		idle := t.idle(class(c))
-		for f := t.lists[c].head; f != nil && f.last+idle <= now; {
-			next := f.next
-			t.end(f, "timeout")
-			f = next
-		}
+		t.end(f, reason)
 	}
 	t.flushOut(emit)
 }
@@ -656,18 +668,18 @@ func (t *Tracer) Advance(sec int64, nsec uint32, atIndex uint64, emit func(*Flow
 // FIN or RST keeps that reason). The flows carry At = the last Advance
 // index, or the highest frame index seen without Advance.
 func (t *Tracer) Flush(emit func(*Flow)) {
-	for c := range t.lists {
-		for f := t.lists[c].head; f != nil; {
-			next := f.next
-			reason := "end of capture"
-			if f.closing != "" {
-				reason = f.closing
-			}
-			t.end(f, reason)
-			f = next
-		}
+	fs := make([]*flow, 0, len(t.m))
+	for _, f := range t.m {
+		fs = append(fs, f)
 	}
-	t.closing = t.closing[:0]
+	sort.Slice(fs, func(i, j int) bool { return fs[i].rec.First < fs[j].rec.First })
+	for _, f := range fs {
+		reason := "end of capture"
+		if f.closing != "" {
+			reason = f.closing
+		}
+		t.end(f, reason)
+	}
 	t.flushOut(emit)
 }
 
