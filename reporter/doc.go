@@ -52,7 +52,10 @@
 //	  options     array of {code enum ("if_tsresol [9]"), value string|bytes}
 //
 // Option values are strings for the options pcapng defines as UTF-8 text
-// (comments, names, descriptions, OS, hardware), bytes otherwise.
+// (comments, names, descriptions, OS, hardware), bytes otherwise. The
+// header is written before the first frame, so it lists the sections and
+// interfaces that precede the first packet; blocks further on (a second
+// section, a late interface) are read and used but not listed.
 //
 // A "Frame N" block:
 //
