@@ -1,6 +1,7 @@
 package reassembler
 
 import (
+	"bytes"
 	"container/heap"
 	"crypto/sha256"
 	"hash"
@@ -136,6 +137,34 @@ type tcpTable struct {
 	heap  []*conn
 	mem   int
 	stats *Stats
+	// pool holds stream buffers of ended connections for reuse, at most
+	// poolBytes of capacity in all.
+	pool     [][]byte
+	poolSize int
+}
+
+// poolBytes bounds the capacity kept in the buffer pool.
+const poolBytes = 8 << 20
+
+// buffer0 returns an empty buffer for a new direction's bytes.
+func (tt *tcpTable) buffer0(n int) []byte {
+	if k := len(tt.pool); k > 0 {
+		b := tt.pool[k-1]
+		tt.pool[k-1] = nil
+		tt.pool = tt.pool[:k-1]
+		tt.poolSize -= cap(b)
+		return b[:0]
+	}
+	return make([]byte, 0, min(max(4096, n), tt.cfg.MaxStreamBytes))
+}
+
+// recycle returns a direction's buffer to the pool.
+func (tt *tcpTable) recycle(b []byte) {
+	if cap(b) == 0 || tt.poolSize+cap(b) > poolBytes {
+		return
+	}
+	tt.pool = append(tt.pool, b[:0])
+	tt.poolSize += cap(b)
 }
 
 // The idle deadlines of open connections sit in a min-heap ordered by
@@ -429,7 +458,7 @@ func (tt *tcpTable) deliver(h *half, b []byte, frame uint64) {
 	if room := tt.cfg.MaxStreamBytes - len(h.data); room > 0 {
 		n := min(room, len(b))
 		if h.data == nil {
-			h.data = make([]byte, 0, min(max(4096, n), tt.cfg.MaxStreamBytes))
+			h.data = tt.buffer0(n)
 		}
 		h.data = append(h.data, b[:n]...)
 		if n < len(b) {
@@ -526,6 +555,10 @@ func (tt *tcpTable) end(c *conn, reason string, emit func(*conn, string)) {
 	delete(tt.m, c.key)
 	tt.mem -= c.mem
 	emit(c, reason)
+	for i := range c.h {
+		tt.recycle(c.h[i].data)
+		c.h[i].data = nil
+	}
 }
 
 func (tt *tcpTable) advance(now int64, emit func(*conn, string)) {
@@ -633,7 +666,13 @@ func (c *conn) record(reason string) *Stream {
 		h := &c.h[i]
 		d := &st.Dirs[i]
 		d.SYN, d.ISN, d.FIN, d.RST = h.syn, h.isn, h.fin, h.rst
-		d.Length, d.Data, d.Truncated = h.length, h.data, h.trunc
+		// The record gets an exact copy; the working buffer, grown to fit
+		// this stream, goes back to the pool for the next one (so buffers
+		// stop growing, and copying, once the table is warm).
+		d.Length, d.Data, d.Truncated = h.length, bytes.Clone(h.data), h.trunc
+		if d.Data == nil && h.length > 0 {
+			d.Data = []byte{}
+		}
 		if h.hash != nil {
 			d.SHA256 = h.hash.Sum(nil)
 		}

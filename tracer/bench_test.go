@@ -46,10 +46,11 @@ func generated(b *testing.B, n int) []benchFrame {
 }
 
 // BenchmarkPipeline compares, on the same generated frames in the same
-// run, decoding alone with decoding + reassembly (IPv4, IPv6, TCP) +
-// tracing, and reports the ratio of their speeds (goal: >= 0.60).
-// Run with -benchtime=1x; PCAPFLOW_BENCH_FRAMES is not needed: the frame
-// count is fixed at 200,000 to keep the machine usable.
+// run, decoding alone with decoding followed by the stateful cores, and
+// reports the ratio of their speeds (the goal for "full" is >= 0.60).
+// Sub-benchmarks: full (reassembly of IPv4, IPv6 and TCP + tracing),
+// trace (tracing only), frag (IPv4/IPv6 reassembly only), tcp (TCP stream
+// reassembly only). Run with -benchtime=1x: 200,000 frames per pass.
 func BenchmarkPipeline(b *testing.B) {
 	frames := generated(b, 200_000)
 	dec := decoder.New(decoder.Options{})
@@ -61,39 +62,70 @@ func BenchmarkPipeline(b *testing.B) {
 		}
 		return time.Since(start)
 	}
-	records, flows := 0, 0
-	full := func() time.Duration {
-		ra := reassembler.New(reassembler.Config{})
-		tr := New(Config{})
-		emitR := func(reassembler.Record) { records++ }
-		emitF := func(*Flow) { flows++ }
-		start := time.Now()
-		for i := range frames {
-			fr := &frames[i]
-			dec.Decode(fr.data, fr.lt, &p)
-			ra.Add(fr.fi, &p, emitR)
-			tr.Add(fr.fi, &p, emitF)
-			if (i+1)%256 == 0 {
-				ra.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitR)
-				tr.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitF)
+	modes := []struct {
+		name  string
+		ra    *reassembler.Config
+		trace bool
+	}{
+		{"full", &reassembler.Config{}, true},
+		{"trace", nil, true},
+		{"frag", &reassembler.Config{IPv4: true, IPv6: true}, false},
+		{"tcp", &reassembler.Config{TCP: true}, false},
+	}
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			records, flows := 0, 0
+			pass := func() time.Duration {
+				var ra *reassembler.Reassembler
+				if m.ra != nil {
+					ra = reassembler.New(*m.ra)
+				}
+				var tr *Tracer
+				if m.trace {
+					tr = New(Config{})
+				}
+				emitR := func(reassembler.Record) { records++ }
+				emitF := func(*Flow) { flows++ }
+				start := time.Now()
+				for i := range frames {
+					fr := &frames[i]
+					dec.Decode(fr.data, fr.lt, &p)
+					if ra != nil {
+						ra.Add(fr.fi, &p, emitR)
+					}
+					if tr != nil {
+						tr.Add(fr.fi, &p, emitF)
+					}
+					if (i+1)%256 == 0 {
+						if ra != nil {
+							ra.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitR)
+						}
+						if tr != nil {
+							tr.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitF)
+						}
+					}
+				}
+				if ra != nil {
+					ra.Flush(emitR)
+				}
+				if tr != nil {
+					tr.Flush(emitF)
+				}
+				return time.Since(start)
 			}
-		}
-		ra.Flush(emitR)
-		tr.Flush(emitF)
-		return time.Since(start)
+			var td, tf time.Duration
+			for range b.N {
+				td += decodeOnly()
+				tf += pass()
+			}
+			n := float64(len(frames) * b.N)
+			b.ReportMetric(n/td.Seconds(), "decode-frames/s")
+			b.ReportMetric(n/tf.Seconds(), "frames/s")
+			b.ReportMetric(td.Seconds()/tf.Seconds(), "speed-ratio")
+			b.ReportMetric(float64(records)/float64(b.N), "records")
+			b.ReportMetric(float64(flows)/float64(b.N), "flows")
+		})
 	}
-	var td, tf time.Duration
-	b.ResetTimer()
-	for range b.N {
-		td += decodeOnly()
-		tf += full()
-	}
-	n := float64(len(frames) * b.N)
-	b.ReportMetric(n/td.Seconds(), "decode-frames/s")
-	b.ReportMetric(n/tf.Seconds(), "full-frames/s")
-	b.ReportMetric(td.Seconds()/tf.Seconds(), "speed-ratio")
-	b.ReportMetric(float64(records)/float64(b.N), "records")
-	b.ReportMetric(float64(flows)/float64(b.N), "flows")
 }
 
 // BenchmarkFullPath is the decode + reassemble + trace path alone (for
