@@ -25,6 +25,15 @@
 // and never zero-filled; a direction keeps its first MaxStreamBytes bytes
 // and always its length and SHA-256.
 //
+// A stream is complete when each direction that carried bytes was seen
+// from its SYN, has no gap, and reached its FIN, or the connection was
+// reset. Application analysis (Config.Analyse, Analyse, AnalysePayload)
+// reads HTTP/1.x and FTP control messages from the reassembled bytes.
+//
+// Records own their bytes (Payload, Data are copies, never aliases of a
+// frame or of a buffer the Reassembler reuses), so they may be kept,
+// queued or encoded after emit returns.
+//
 // Strict (PyPCAPKit's --strict) also emits what could not be completed,
 // marked incomplete: a datagram with the holes left, a stream with its gaps
 // or without handshake or close. Without Strict only complete datagrams
@@ -37,5 +46,15 @@
 // frame of its datagram or stream. Records of one call come out sorted by
 // (At, First, Seq), so merging the records of several partitions by that
 // key gives the same sequence whatever the partitioning — provided the
-// total memory caps, which apply per Reassembler, are not reached.
+// total memory caps, which apply per Reassembler, are not reached. Records
+// are msgpack-encodable (github.com/vmihailenco/msgpack/v5) as they are.
+//
+// # Cost
+//
+// Fragment reassembly costs little next to decoding. TCP stream
+// reassembly copies every payload byte into its direction's buffer (and
+// once more into the record); buffers of ended streams are pooled (8 MiB)
+// so that they stop growing once the table is warm. Streams longer than
+// MaxStreamBytes are SHA-256 hashed as they grow, which dominates for
+// bulk transfers.
 package reassembler
