@@ -90,7 +90,7 @@ type half struct {
 	finOff   uint64
 	finDone  bool
 	rst      bool
-	data     []byte
+	data     store
 	trunc    bool
 	length   uint64
 	hash     hash.Hash
@@ -126,7 +126,7 @@ func (c *conn) memory() int {
 	m := connOverhead
 	for i := range c.h {
 		h := &c.h[i]
-		m += cap(h.data) + h.pendSize + 24*cap(h.segs) + 8*cap(h.frames) + 16*cap(h.gaps)
+		m += h.data.capb + h.pendSize + 24*cap(h.segs) + 8*cap(h.frames) + 16*cap(h.gaps)
 	}
 	return m
 }
@@ -137,34 +137,95 @@ type tcpTable struct {
 	heap  []*conn
 	mem   int
 	stats *Stats
-	// pool holds stream buffers of ended connections for reuse, at most
-	// poolBytes of capacity in all.
-	pool     [][]byte
+	// free holds the chunks of ended streams for reuse, per size class,
+	// at most poolBytes of capacity in all.
+	free     [len(chunkClass)][][]byte
 	poolSize int
 }
 
-// poolBytes bounds the capacity kept in the buffer pool.
+// A direction's bytes are kept in chunks of growing size (2 KiB, 8 KiB,
+// then 32 KiB each), so that a growing stream never copies what it holds,
+// and chunks of ended streams are reused without being cleared again.
+var chunkClass = [...]int{2 << 10, 8 << 10, 32 << 10}
+
+// poolBytes bounds the capacity kept in the chunk pool.
 const poolBytes = 8 << 20
 
-// buffer0 returns an empty buffer for a new direction's bytes.
-func (tt *tcpTable) buffer0(n int) []byte {
-	if k := len(tt.pool); k > 0 {
-		b := tt.pool[k-1]
-		tt.pool[k-1] = nil
-		tt.pool = tt.pool[:k-1]
+type store struct {
+	c    [][]byte
+	n    int // bytes kept
+	capb int // capacity of the chunks
+}
+
+func (tt *tcpTable) chunk(cls int) []byte {
+	if k := len(tt.free[cls]); k > 0 {
+		b := tt.free[cls][k-1]
+		tt.free[cls][k-1] = nil
+		tt.free[cls] = tt.free[cls][:k-1]
 		tt.poolSize -= cap(b)
 		return b[:0]
 	}
-	return make([]byte, 0, min(max(4096, n), tt.cfg.MaxStreamBytes))
+	return make([]byte, 0, chunkClass[cls])
 }
 
-// recycle returns a direction's buffer to the pool.
-func (tt *tcpTable) recycle(b []byte) {
-	if cap(b) == 0 || tt.poolSize+cap(b) > poolBytes {
-		return
+func (tt *tcpTable) appendStore(s *store, b []byte) {
+	for len(b) > 0 {
+		if k := len(s.c); k == 0 || len(s.c[k-1]) == cap(s.c[k-1]) {
+			ch := tt.chunk(min(k, len(chunkClass)-1))
+			s.c = append(s.c, ch)
+			s.capb += cap(ch)
+		}
+		last := &s.c[len(s.c)-1]
+		m := min(cap(*last)-len(*last), len(b))
+		*last = append(*last, b[:m]...)
+		b = b[m:]
+		s.n += m
 	}
-	tt.pool = append(tt.pool, b[:0])
-	tt.poolSize += cap(b)
+}
+
+// equal reports whether the kept bytes at index i equal b (false when
+// they are not all kept).
+func (s *store) equal(i int, b []byte) bool {
+	if i+len(b) > s.n {
+		return false
+	}
+	for _, ch := range s.c {
+		if i >= len(ch) {
+			i -= len(ch)
+			continue
+		}
+		m := min(len(ch)-i, len(b))
+		if string(ch[i:i+m]) != string(b[:m]) {
+			return false
+		}
+		b = b[m:]
+		i = 0
+		if len(b) == 0 {
+			break
+		}
+	}
+	return true
+}
+
+// bytes returns a copy of the kept bytes.
+func (s *store) bytes() []byte {
+	if s.n == 0 {
+		return nil
+	}
+	return bytes.Join(s.c, nil) // allocates without clearing first
+}
+
+// recycle returns a store's chunks to the pool.
+func (tt *tcpTable) recycle(s *store) {
+	for i, ch := range s.c {
+		cls := min(i, len(chunkClass)-1)
+		if cap(ch) == chunkClass[cls] && tt.poolSize+cap(ch) <= poolBytes {
+			tt.free[cls] = append(tt.free[cls], ch[:0])
+			tt.poolSize += cap(ch)
+		}
+		s.c[i] = nil
+	}
+	*s = store{}
 }
 
 // The idle deadlines of open connections sit in a min-heap ordered by
@@ -433,10 +494,10 @@ func (tt *tcpTable) compare(h *half, off uint64, b []byte) {
 		return
 	}
 	i := off - h.gapBytes
-	if i+uint64(len(b)) > uint64(len(h.data)) {
+	if i+uint64(len(b)) > uint64(h.data.n) {
 		return
 	}
-	if string(h.data[i:i+uint64(len(b))]) != string(b) {
+	if !h.data.equal(int(i), b) {
 		h.overlaps++
 		h.differs = true
 		tt.stats.Overlaps++
@@ -450,17 +511,16 @@ func (tt *tcpTable) deliver(h *half, b []byte, frame uint64) {
 	// further byte.
 	if h.hash != nil {
 		h.hash.Write(b)
-	} else if len(h.data)+len(b) > tt.cfg.MaxStreamBytes {
+	} else if h.data.n+len(b) > tt.cfg.MaxStreamBytes {
 		h.hash = sha256.New()
-		h.hash.Write(h.data)
+		for _, ch := range h.data.c {
+			h.hash.Write(ch)
+		}
 		h.hash.Write(b)
 	}
-	if room := tt.cfg.MaxStreamBytes - len(h.data); room > 0 {
+	if room := tt.cfg.MaxStreamBytes - h.data.n; room > 0 {
 		n := min(room, len(b))
-		if h.data == nil {
-			h.data = tt.buffer0(n)
-		}
-		h.data = append(h.data, b[:n]...)
+		tt.appendStore(&h.data, b[:n])
 		if n < len(b) {
 			h.trunc = true
 		}
@@ -556,8 +616,7 @@ func (tt *tcpTable) end(c *conn, reason string, emit func(*conn, string)) {
 	tt.mem -= c.mem
 	emit(c, reason)
 	for i := range c.h {
-		tt.recycle(c.h[i].data)
-		c.h[i].data = nil
+		tt.recycle(&c.h[i].data)
 	}
 }
 
@@ -669,7 +728,7 @@ func (c *conn) record(reason string) *Stream {
 		// The record gets an exact copy; the working buffer, grown to fit
 		// this stream, goes back to the pool for the next one (so buffers
 		// stop growing, and copying, once the table is warm).
-		d.Length, d.Data, d.Truncated = h.length, bytes.Clone(h.data), h.trunc
+		d.Length, d.Data, d.Truncated = h.length, h.data.bytes(), h.trunc
 		if d.Data == nil && h.length > 0 {
 			d.Data = []byte{}
 		}
