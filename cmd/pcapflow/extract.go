@@ -25,7 +25,7 @@ Decode every frame of the capture IN (a pcap or pcapng file, or "-" for a
 capture streamed on stdin) and write a report: a "Global Header" block, then
 one "Frame N" block per frame with its frame info, each decoded layer nested
 inside its parent (ethernet > ipv4 > tcp > http) and the protocol chain.
-Flags may come before or after IN.
+Flags may come before or after IN; one-letter flags may be grouped (-vFt).
 
 Flags:
   -o, --output PATH     report file ("-" for stdout), or with -F the folder of
@@ -218,6 +218,29 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// expandCluster splits a cluster of one-letter flags ("-vFt") into
+// separate flags, as getopt and PyPCAPKit's argparse accept; every letter
+// but the last must be a boolean flag. It returns nil when a is not such a
+// cluster (a known flag, a long name, a value after "=").
+func expandCluster(fs *flag.FlagSet, a string) []string {
+	if len(a) < 3 || a[0] != '-' || a[1] == '-' || strings.Contains(a, "=") || fs.Lookup(a[1:]) != nil {
+		return nil
+	}
+	out := make([]string, 0, len(a)-1)
+	for i := 1; i < len(a); i++ {
+		fl := fs.Lookup(a[i : i+1])
+		if fl == nil {
+			return nil
+		}
+		b, ok := fl.Value.(interface{ IsBoolFlag() bool })
+		if i < len(a)-1 && !(ok && b.IsBoolFlag()) {
+			return nil
+		}
+		out = append(out, "-"+a[i:i+1])
+	}
+	return out
+}
+
 // reorder moves flags (and their values) before the positional arguments,
 // so that "extract in.pcap -o out.json" parses like "extract -o out.json
 // in.pcap". Everything after "--" is positional.
@@ -233,8 +256,13 @@ func reorder(fs *flag.FlagSet, args []string) []string {
 			pos = append(pos, a)
 			continue
 		}
-		flags = append(flags, a)
 		name := strings.TrimLeft(a, "-")
+		if cluster := expandCluster(fs, a); cluster != nil {
+			// "-vF" is "-v -F"; the last letter may take a value ("-to x").
+			flags = append(flags, cluster[:len(cluster)-1]...)
+			a, name = cluster[len(cluster)-1], cluster[len(cluster)-1][1:]
+		}
+		flags = append(flags, a)
 		if strings.Contains(name, "=") {
 			continue
 		}

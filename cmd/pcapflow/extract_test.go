@@ -211,6 +211,18 @@ func TestExtractDefaultOutput(t *testing.T) {
 	}
 }
 
+func TestExtractClusteredFlags(t *testing.T) {
+	dir := t.TempDir()
+	in := writeCapture(t, dir)
+	code, out, e := runCLI(t, nil, "extract", in, "-vpa", "-o", filepath.Join(dir, "r"))
+	if code != 0 || out != wantVerbose {
+		t.Fatalf("exit %d, stdout %q: %s", code, out, e)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r.plist")); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestExtractFilesFlag(t *testing.T) {
 	dir := t.TempDir()
 	in := writeCapture(t, dir)
@@ -324,6 +336,11 @@ func TestReorder(t *testing.T) {
 	fs := newExtractFlagSet(&f)
 	got := reorder(fs, []string{"in.pcap", "-o", "x", "-v", "--format=json", "-P", "tcp", "--", "-weird"})
 	want := "-o x -v --format=json -P tcp -- in.pcap -weird"
+	if strings.Join(got, " ") != want {
+		t.Errorf("reorder = %q, want %q", strings.Join(got, " "), want)
+	}
+	got = reorder(fs, []string{"-vFt", "in.pcap", "-ao", "out", "-max-record", "9", "-vx"})
+	want = "-v -F -t -a -o out -max-record 9 -vx -- in.pcap"
 	if strings.Join(got, " ") != want {
 		t.Errorf("reorder = %q, want %q", strings.Join(got, " "), want)
 	}
