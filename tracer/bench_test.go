@@ -23,7 +23,7 @@ type benchFrame struct {
 }
 
 // generated returns n frames of craft's realistic mix, in memory.
-func generated(b *testing.B, n int) []benchFrame {
+func generated(b testing.TB, n int) []benchFrame {
 	var buf bytes.Buffer
 	if err := craft.Generate(&buf, craft.GenerateOptions{Seed: 1, Frames: n}); err != nil {
 		b.Fatal(err)
@@ -50,10 +50,14 @@ func generated(b *testing.B, n int) []benchFrame {
 // reports the ratio of their speeds (the goal for "full" is >= 0.60).
 // Sub-benchmarks: full (reassembly of IPv4, IPv6 and TCP + tracing),
 // trace (tracing only), frag (IPv4/IPv6 reassembly only), tcp (TCP stream
-// reassembly only). Run with -benchtime=5x: 200,000 frames per pass, the
-// fastest pass of each kind counts.
+// reassembly only). Run with -benchtime=5x: 200,000 frames per pass
+// (PCAPFLOW_BENCH_FRAMES to change), the fastest pass of each kind counts.
 func BenchmarkPipeline(b *testing.B) {
-	frames := generated(b, 200_000)
+	n := 200_000
+	if v, err := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_FRAMES")); err == nil && v > 0 {
+		n = v // e.g. 1000000, memory permitting (the frames are held in memory)
+	}
+	frames := generated(b, n)
 	dec := decoder.New(decoder.Options{})
 	var p decoder.Packet
 	decodeOnly := func() time.Duration {
