@@ -140,12 +140,13 @@ func BenchmarkPipeline(b *testing.B) {
 }
 
 // BenchmarkFullPath is the decode + reassemble + trace path alone (for
-// profiling): b.N passes over 50,000 generated frames.
+// profiling): b.N passes over 50,000 generated frames. PCAPFLOW_BENCH_KEEP
+// sets the reassembler's MaxStreamBytes.
 func BenchmarkFullPath(b *testing.B) {
 	frames := generated(b, 50_000)
 	dec := decoder.New(decoder.Options{})
 	var p decoder.Packet
-	keep, _ := strconv.Atoi(os.Getenv("KEEP"))
+	keep, _ := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_KEEP"))
 	b.ResetTimer()
 	for range b.N {
 		ra := reassembler.New(reassembler.Config{MaxStreamBytes: keep})
