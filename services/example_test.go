@@ -125,3 +125,26 @@ func ExampleFrames() {
 	// 2 Ethernet:IPv4:UDP:DNS to 192.0.2.53
 	// 3 Ethernet:ARP
 }
+
+// Summarise one of the project's test captures: count the frames of each
+// protocol chain, stopping after the transport layer.
+func ExampleFrames_chains() {
+	counts := map[string]int{}
+	var order []string
+	for d, err := range services.Frames("../testdata/http.pcap", decoder.Options{Layer: decoder.LevelTransport}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		c := d.Chain()
+		if counts[c] == 0 {
+			order = append(order, c)
+		}
+		counts[c]++
+	}
+	for _, c := range order {
+		fmt.Println(c, counts[c])
+	}
+	// Output:
+	// Ethernet:IPv6:TCP 92
+	// Ethernet:IPv4:TCP 108
+}

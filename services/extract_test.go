@@ -785,3 +785,39 @@ func TestAppendSize(t *testing.T) {
 		}
 	}
 }
+
+// TestExtractTestdata extracts the project's own captures (testdata/, made
+// by decoder/craft) in the three formats: valid documents, same facts, no
+// decode error, and for the pcapng file a header listing its interfaces.
+func TestExtractTestdata(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "*.pcap*"))
+	if len(files) == 0 {
+		t.Skip("no captures in ../testdata yet")
+	}
+	for _, in := range files {
+		docs := map[reporter.Format][]byte{}
+		for _, f := range allFormats {
+			doc, st, err := extractTo(t, in, f, nil)
+			if err != nil {
+				t.Fatalf("%s: %v", in, err)
+			}
+			if st.Frames == 0 || st.DecodeErrors != 0 {
+				t.Errorf("%s: %d frames, %d decode errors", in, st.Frames, st.DecodeErrors)
+			}
+			docs[f] = doc
+		}
+		if err := reportertest.SameFacts(docs[reporter.JSON], docs[reporter.Plist]); err != nil {
+			t.Errorf("%s: %v", in, err)
+		}
+		if err := reportertest.TextSameFacts(docs[reporter.Text], docs[reporter.JSON]); err != nil {
+			t.Errorf("%s: text: %v", in, err)
+		}
+		if strings.HasSuffix(in, ".pcapng") {
+			v, _ := reportertest.ParseJSON(docs[reporter.JSON])
+			ifs, _ := v["Global Header"].(map[string]any)["interfaces"].([]any)
+			if len(ifs) != 2 {
+				t.Errorf("%s: %d interfaces in the header, want 2", in, len(ifs))
+			}
+		}
+	}
+}
