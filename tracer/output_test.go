@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pcapflow/pcapflow/decoder/craft"
 	"github.com/pcapflow/pcapflow/ingest"
 	"github.com/pcapflow/pcapflow/reporter"
 )
@@ -147,5 +148,53 @@ func TestFileSinkJSON(t *testing.T) {
 		if strings.HasPrefix(e.Name(), ".spool") {
 			t.Errorf("spool file left: %s", e.Name())
 		}
+	}
+}
+
+// TestFileSinkFragments: a flow whose datagrams were fragmented gets every
+// fragment in its pcap file, while its counters count each datagram once,
+// at the frame that completed it (as tshark does).
+func TestFileSinkFragments(t *testing.T) {
+	c := newCapture(t)
+	c.add(&craft.IPv4{Src: cli, Dst: srv}, &craft.UDP{SrcPort: 5000, DstPort: 53}, craft.Payload("query"))
+	dgram, err := craft.Build(&craft.IPv4{ID: 99, Src: srv, Dst: cli}, &craft.UDP{SrcPort: 53, DstPort: 5000}, craft.Payload(make([]byte, 3000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frags, err := craft.FragmentIPv4(dgram, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fr := range frags {
+		c.add(craft.RawIP(fr))
+	}
+	dir := t.TempDir()
+	sink := &FileSink{Dir: dir, Format: "pcap"}
+	flows := run(t, Config{Sink: sink}, c.frames, 0)
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(flows) != 1 {
+		t.Fatalf("%d flows", len(flows))
+	}
+	fl := flows[0]
+	if fl.OrigPkts != 1 || fl.RespPkts != 1 || fl.RespPayload != 3000 {
+		t.Errorf("counters: %s", summary(fl))
+	}
+	r, cl, err := ingest.Open(filepath.Join(dir, fl.FileName()+".pcap"), ingest.ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var f ingest.Frame
+	n := 0
+	for r.Next(&f) == nil {
+		if string(f.Data) != string(c.frames[n].data) {
+			t.Errorf("record %d is not frame %d", n, n+1)
+		}
+		n++
+	}
+	if n != 1+len(frags) {
+		t.Errorf("%d records, want %d (query + every fragment)", n, 1+len(frags))
 	}
 }

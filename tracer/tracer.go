@@ -3,6 +3,7 @@ package tracer
 import (
 	"container/heap"
 	"encoding/binary"
+	"slices"
 	"sort"
 
 	"github.com/pcapflow/pcapflow/decoder"
@@ -126,6 +127,80 @@ type Tracer struct {
 	fpkt     decoder.Packet
 	fdone    *reassembler.Datagram
 	fragEmit func(reassembler.Record)
+	// With a Sink, fragments are held (copied, at most maxHeld bytes,
+	// oldest dropped first) until their datagram completes, so that a
+	// flow's file gets every fragment, not only the completing frame.
+	held      map[uint64]heldFrame
+	heldOrder []uint64
+	heldBytes int
+	fframes   []uint64 // frames of the datagram completed by this frame
+}
+
+type heldFrame struct {
+	fi       reporter.FrameInfo
+	linkType uint32
+	data     []byte
+}
+
+// maxHeld bounds the bytes of fragment frames held for per-flow files.
+const maxHeld = 8 << 20
+
+func (t *Tracer) hold(fi *reporter.FrameInfo, p *decoder.Packet) {
+	if t.cfg.Sink == nil {
+		return
+	}
+	if t.held == nil {
+		t.held = make(map[uint64]heldFrame)
+	}
+	t.held[fi.Index] = heldFrame{*fi, p.LinkType, append([]byte(nil), p.Data...)}
+	t.heldOrder = append(t.heldOrder, fi.Index)
+	t.heldBytes += len(p.Data)
+	t.trimHeld(0)
+}
+
+// trimHeld drops held frames, oldest first, while they are over the byte
+// cap or older than before (capture time in ns; 0: no age limit), and
+// forgets released ones at the front of the queue.
+func (t *Tracer) trimHeld(before int64) {
+	for len(t.heldOrder) > 0 {
+		idx := t.heldOrder[0]
+		h, ok := t.held[idx]
+		if ok && t.heldBytes <= maxHeld && (before == 0 || nanos(h.fi.Sec, h.fi.Nsec) >= before) {
+			break
+		}
+		t.dropHeld(idx)
+		t.heldOrder = t.heldOrder[1:]
+	}
+	if len(t.heldOrder) == 0 {
+		t.heldOrder = t.heldOrder[:0:0]
+	}
+}
+
+func (t *Tracer) dropHeld(idx uint64) {
+	if h, ok := t.held[idx]; ok {
+		t.heldBytes -= len(h.data)
+		delete(t.held, idx)
+	}
+}
+
+// release writes the held fragments of the datagram just completed (all
+// its frames but the current one) to the flow's sink, in frame order.
+func (t *Tracer) release(f *Flow, current uint64) {
+	frames := slices.Clone(t.fframes)
+	t.fframes = nil
+	slices.Sort(frames)
+	var p decoder.Packet
+	for _, idx := range frames {
+		h, ok := t.held[idx]
+		if idx == current || !ok {
+			continue
+		}
+		t.dropHeld(idx)
+		p.Data, p.LinkType, p.N = h.data, h.linkType, 0
+		if err := t.cfg.Sink.Packet(f, h.fi, &p); err != nil && t.err == nil {
+			t.err = err
+		}
+	}
 }
 
 // New returns a Tracer; invalid limits take their defaults.
@@ -312,9 +387,23 @@ func (t *Tracer) fragment(fi *reporter.FrameInfo, p *decoder.Packet) (*pktInfo, 
 	t.frag.Add(*fi, p, t.fragEmit)
 	d := t.fdone
 	if d == nil {
+		t.hold(fi, p)
 		return nil, false
 	}
 	t.fdone = nil
+	t.fframes = d.Frames
+	pi, ok := t.datagramInfo(d)
+	if !ok {
+		for _, idx := range t.fframes {
+			t.dropHeld(idx)
+		}
+		t.fframes = nil
+	}
+	return pi, ok
+}
+
+// datagramInfo reads the flow of a reassembled datagram.
+func (t *Tracer) datagramInfo(d *reassembler.Datagram) (*pktInfo, bool) {
 	var first decoder.Proto
 	switch d.Protocol {
 	case 6:
@@ -397,6 +486,9 @@ func (t *Tracer) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(*Flow))
 	}
 	t.update(f, d, pi, &fi, now)
 	if t.cfg.Sink != nil {
+		if t.fframes != nil {
+			t.release(&f.rec, fi.Index)
+		}
 		if err := t.cfg.Sink.Packet(&f.rec, fi, p); err != nil && t.err == nil {
 			t.err = err
 		}
@@ -648,6 +740,12 @@ func (t *Tracer) refresh() {
 func (t *Tracer) Advance(sec int64, nsec uint32, atIndex uint64, emit func(*Flow)) {
 	now := nanos(sec, nsec)
 	t.at, t.adv = atIndex, true
+	if t.frag != nil {
+		t.frag.Advance(sec, nsec, atIndex, t.fragEmit)
+		t.fdone = nil
+		// Fragments of datagrams that can no longer complete.
+		t.trimHeld(now - int64(reassembler.DefaultFragTimeout6))
+	}
 	for len(t.heap) > 0 && t.heap[0].deadline <= now {
 		f := t.heap[0]
 		if d := t.due(f); d > now {
