@@ -24,6 +24,13 @@
 // RST, and a leading ^ when the first packet seen was a SYN+ACK and the
 // originator was taken to be its receiver.
 //
+// Fragmented datagrams are reassembled inside the Tracer (package
+// reassembler, IPv4 and IPv6 only): the frame that completes a datagram
+// counts as the flow's packet, with that frame's length, as tshark's
+// conversation table counts it; with a Sink, every fragment still goes
+// into the flow's file. The source-routed IPv4 destination (LSRR/SSRR) is
+// the route's last address, as tshark shows it.
+//
 // FileSink writes per-flow files (pcap with the original bytes and
 // timestamps, or JSON/plist/tree reports) with a bounded number of open
 // files.
