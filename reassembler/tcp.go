@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"crypto/sha256"
 	"hash"
+	"slices"
 	"sort"
 
 	"github.com/pcapflow/pcapflow/decoder"
@@ -82,6 +83,8 @@ type pend struct {
 
 type half struct {
 	started  bool
+	prov     bool // seen from the middle, start not settled yet
+	opened   bool // sent a SYN without ACK: the client
 	syn      bool
 	isn      uint32
 	base     uint32 // sequence number of offset 0
@@ -382,7 +385,20 @@ func (tt *tcpTable) add(s *segment, now int64, emit func(*conn, string)) {
 		tt.stats.Streams++
 	}
 	c.last = now
+	if ack := s.flags&decoder.TCPAck != 0; syn && !c.h[0].opened && !c.h[1].opened &&
+		(!ack && c.side[dir] != 0 || ack && c.side[dir] == 0) {
+		// The sides were guessed from a first segment that was not the
+		// SYN: a SYN from side 1, or a SYN+ACK from side 0, says which
+		// side is the client.
+		c.h[0], c.h[1] = c.h[1], c.h[0]
+		c.side[0], c.side[1] = c.side[1], c.side[0]
+		c.addr[0], c.addr[1] = c.addr[1], c.addr[0]
+		c.port[0], c.port[1] = c.port[1], c.port[0]
+	}
 	h := &c.h[c.side[dir]]
+	if syn && s.flags&decoder.TCPAck == 0 {
+		h.opened = true
+	}
 	tt.segment(h, s)
 	if s.flags&decoder.TCPRst != 0 {
 		h.rst = true
@@ -408,15 +424,24 @@ func (tt *tcpTable) segment(h *half, s *segment) {
 	syn := s.flags&decoder.TCPSyn != 0
 	seq := s.seq
 	if syn {
-		if !h.started {
+		switch {
+		case !h.started:
 			h.started, h.syn, h.isn, h.base = true, true, s.seq, s.seq+1
-		} else if !h.syn && h.length == 0 && h.pendSize == 0 {
+		case !h.syn && h.prov:
+			// Bytes came before the SYN: they are rebased on ISN+1.
+			h.syn, h.isn = true, s.seq
+			tt.rebase(h, s.seq+1)
+		case !h.syn && h.length == 0 && h.pendSize == 0:
 			h.syn, h.isn, h.base = true, s.seq, s.seq+1
 		}
 		seq++ // the SYN occupies one sequence number
 	}
 	if !h.started {
-		h.started, h.base = true, seq
+		// Seen from the middle: the first bytes are held until the start
+		// is known — a SYN, or else the lowest sequence number held once
+		// the buffer fills or the connection ends — so that reordering at
+		// the start loses nothing.
+		h.started, h.prov, h.base = true, true, seq-provisional
 	}
 	// Unwrap against the next expected sequence number.
 	exp := h.base + uint32(h.next)
@@ -425,7 +450,8 @@ func (tt *tcpTable) segment(h *half, s *segment) {
 	if uint32(len(data)) > s.claimed {
 		data = data[:s.claimed]
 	}
-	if s.flags&decoder.TCPFin != 0 && !h.fin {
+	fin := s.flags&decoder.TCPFin != 0
+	if fin && !h.fin {
 		if e := rel + int64(s.claimed); e >= 0 {
 			h.fin, h.finOff = true, uint64(e)
 		}
@@ -443,6 +469,10 @@ func (tt *tcpTable) segment(h *half, s *segment) {
 		if len(data) > 0 {
 			tt.data(h, uint64(rel), data, s.frame)
 		}
+	}
+	if fin && h.prov {
+		// The direction ends: what it holds is all it will have.
+		tt.settle(h)
 	}
 	if h.fin && h.next >= h.finOff && h.pendSize == 0 {
 		h.finDone = true
@@ -471,12 +501,68 @@ func (tt *tcpTable) data(h *half, off uint64, data []byte, frame uint64) {
 		tt.drain(h)
 		return
 	}
-	h.ooo++
-	tt.stats.OutOfOrder++
+	if !h.prov {
+		h.ooo++
+		tt.stats.OutOfOrder++
+	}
 	tt.buffer(h, off, data, frame)
+	if h.prov && h.pendSize > tt.cfg.MaxPendingBytes {
+		tt.settle(h)
+	}
 	for h.pendSize > tt.cfg.MaxPendingBytes && len(h.pending) > 0 {
 		tt.skip(h)
 	}
+}
+
+// provisional is how far below the first sequence number seen the
+// provisional start of a direction seen from the middle is put.
+const provisional = 1 << 30
+
+// settle ends the provisional start of a direction without SYN: the
+// stream starts at the lowest sequence number held.
+func (tt *tcpTable) settle(h *half) {
+	if !h.prov {
+		return
+	}
+	switch {
+	case len(h.pending) > 0:
+		tt.rebase(h, h.base+uint32(h.pending[0].off))
+	case h.fin:
+		tt.rebase(h, h.base+uint32(h.finOff))
+	default:
+		h.prov = false
+	}
+}
+
+// rebase moves offset 0 of a provisional direction to sequence number
+// base: held bytes before it are dropped, the rest delivered in order.
+func (tt *tcpTable) rebase(h *half, base uint32) {
+	d := uint64(base - h.base) // the new origin in provisional offsets
+	h.base, h.next, h.prov = base, 0, false
+	kept := h.pending[:0]
+	for _, p := range h.pending {
+		e := p.off + uint64(len(p.data))
+		if e <= d {
+			h.pendSize -= len(p.data)
+			continue
+		}
+		if p.off < d {
+			h.pendSize -= int(d - p.off)
+			p.data = p.data[d-p.off:]
+			p.off = d
+		}
+		p.off -= d
+		kept = append(kept, p)
+	}
+	h.pending = kept
+	if h.fin {
+		if h.finOff >= d {
+			h.finOff -= d
+		} else {
+			h.fin = false
+		}
+	}
+	tt.drain(h)
 }
 
 // compare checks retransmitted bytes at off against the delivered ones
@@ -562,10 +648,10 @@ func (tt *tcpTable) buffer(h *half, off uint64, data []byte, frame uint64) {
 		add = append(add, pend{pos, append([]byte(nil), data[pos-off:]...), frame})
 	}
 	for _, p := range add {
-		h.pending = append(h.pending, p)
+		i := sort.Search(len(h.pending), func(i int) bool { return h.pending[i].off > p.off })
+		h.pending = slices.Insert(h.pending, i, p)
 		h.pendSize += len(p.data)
 	}
-	sort.Slice(h.pending, func(i, j int) bool { return h.pending[i].off < h.pending[j].off })
 }
 
 // drain delivers buffered bytes that became in order.
@@ -602,6 +688,7 @@ func (tt *tcpTable) skip(h *half) {
 func (tt *tcpTable) end(c *conn, reason string, emit func(*conn, string)) {
 	for i := range c.h {
 		h := &c.h[i]
+		tt.settle(h)
 		for len(h.pending) > 0 {
 			tt.skip(h)
 		}

@@ -347,3 +347,45 @@ func TestFTPControl(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// TestStreamAnyOrderWithHandshake: the handshake itself shuffled among the
+// data (a direction's bytes arriving before its SYN are held and rebased),
+// with only the FINs kept last, gives the in-order streams and messages.
+func TestStreamAnyOrderWithHandshake(t *testing.T) {
+	cv := newConversation(t, 0x7ffffff0, 0xfffffff0)
+	cv.swap = true
+	feed := func(frames [][]byte) []Record {
+		f := newFeeder(t, Config{Analyse: true})
+		for _, b := range frames {
+			f.feed(b)
+		}
+		return f.flush()
+	}
+	body := slices.Concat(cv.handshake(), cv.data(true, 11), cv.data(false, 31))
+	want := feed(slices.Concat(body, cv.fins(), [][]byte{cv.lastACK()}))
+	wantS := streams(want)[0]
+	wantM := messages(want)
+	for seed := uint64(0); seed < 300; seed++ {
+		r := rand.New(rand.NewPCG(seed, 5))
+		seq := slices.Clone(body)
+		r.Shuffle(len(seq), func(i, j int) { seq[i], seq[j] = seq[j], seq[i] })
+		got := feed(slices.Concat(seq, cv.fins(), [][]byte{cv.lastACK()}))
+		ss := streams(got)
+		if len(ss) != 1 {
+			t.Fatalf("seed %d: %d streams", seed, len(ss))
+		}
+		s := ss[0]
+		if !s.Complete || s.SrcPort != wantS.SrcPort || !slices.Equal(s.Src, wantS.Src) {
+			t.Errorf("seed %d: complete=%v src=%v:%d, want %v:%d", seed, s.Complete, s.Src, s.SrcPort, wantS.Src, wantS.SrcPort)
+		}
+		for d := range 2 {
+			sameBytes(t, fmt.Sprintf("seed %d dir %d", seed, d), s.Dirs[d].Data, wantS.Dirs[d].Data)
+			if s.Dirs[d].ISN != wantS.Dirs[d].ISN || len(s.Dirs[d].Gaps) > 0 {
+				t.Errorf("seed %d dir %d: isn %#x gaps %v", seed, d, s.Dirs[d].ISN, s.Dirs[d].Gaps)
+			}
+		}
+		if gm := messages(got); !slices.Equal(gm, wantM) {
+			t.Errorf("seed %d: messages\n got %q\nwant %q", seed, gm, wantM)
+		}
+	}
+}
