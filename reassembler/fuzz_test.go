@@ -163,3 +163,94 @@ func FuzzHTTP(f *testing.F) {
 		}
 	})
 }
+
+// rawSegment builds an IPv4/TCP segment by hand.
+func rawSegment(fromA bool, seq uint32, flags uint16, payload []byte) []byte {
+	b := make([]byte, 40+len(payload))
+	b[0] = 0x45
+	binary.BigEndian.PutUint16(b[2:], uint16(40+len(payload)))
+	b[8], b[9] = 64, 6
+	src, dst := byte(1), byte(2)
+	sp, dp := uint16(40000), uint16(80)
+	if !fromA {
+		src, dst, sp, dp = dst, src, dp, sp
+	}
+	b[15], b[19] = src, dst
+	binary.BigEndian.PutUint16(b[20:], sp)
+	binary.BigEndian.PutUint16(b[22:], dp)
+	binary.BigEndian.PutUint32(b[24:], seq)
+	binary.BigEndian.PutUint16(b[32:], 5<<12|flags)
+	copy(b[40:], payload)
+	return b
+}
+
+// FuzzStream feeds TCP segment sequences described by the input (5 bytes
+// each: direction and flags, sequence offset (2 bytes, ×64, near the
+// 2^32 wrap), length) and checks: no panic, memory under the caps, and
+// every stream record is consistent (kept bytes never more than Length,
+// gaps in order and disjoint, segments inside the delivered range).
+func FuzzStream(f *testing.F) {
+	f.Add([]byte{0x03, 0, 0, 0, 0x12, 0, 0, 0, 0x11, 0, 1, 20, 0x10, 0, 0, 10})
+	f.Add([]byte{0x10, 0, 5, 50, 0x10, 0, 0, 40, 0x03, 0, 0, 0, 0x11, 0, 9, 0})
+	f.Add([]byte{0x14, 0, 0, 0, 0x05, 255, 255, 255})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) > 4*300 {
+			in = in[:4*300]
+		}
+		cfg := Config{Strict: true, Analyse: true, MaxPendingBytes: 4096, MaxStreamBytes: 2048, MaxTotalStreamBytes: 1 << 20}
+		r := New(cfg)
+		dec := decoder.New(decoder.Options{})
+		var p decoder.Packet
+		check := func(rec Record) {
+			s := rec.Stream
+			if s == nil {
+				return
+			}
+			for _, d := range s.Dirs {
+				if uint64(len(d.Data)) > d.Length || len(d.Data) > cfg.MaxStreamBytes {
+					t.Fatalf("kept %d bytes of %d (cap %d)", len(d.Data), d.Length, cfg.MaxStreamBytes)
+				}
+				var end uint64
+				for _, g := range d.Gaps {
+					if g.Offset < end || g.Len == 0 {
+						t.Fatalf("gaps out of order or empty: %v", d.Gaps)
+					}
+					end = g.Offset + g.Len
+				}
+				for _, sg := range d.Segments {
+					if sg.Offset+uint64(sg.Len) > d.Length+end {
+						t.Fatalf("segment %v beyond the stream (%d bytes, gaps to %d)", sg, d.Length, end)
+					}
+				}
+			}
+		}
+		base := uint32(0xffff0000)
+		for i := 0; i+4 <= len(in); i += 4 {
+			ctl := in[i]
+			var flags uint16
+			if ctl&1 != 0 {
+				flags |= decoder.TCPSyn
+			}
+			if ctl&2 != 0 {
+				flags |= decoder.TCPAck
+			}
+			if ctl&4 != 0 {
+				flags |= decoder.TCPRst
+			}
+			if ctl&8 != 0 {
+				flags |= decoder.TCPFin
+			}
+			seq := base + uint32(binary.BigEndian.Uint16(in[i+1:]))*64
+			pl := make([]byte, in[i+3])
+			for j := range pl {
+				pl[j] = byte(seq) + byte(j)
+			}
+			dec.Decode(rawSegment(ctl&0x10 == 0, seq, flags, pl), 101, &p)
+			r.Add(reporter.FrameInfo{Index: uint64(i/4 + 1), Sec: int64(i)}, &p, check)
+			if _, m := r.Memory(); m > cfg.MaxTotalStreamBytes {
+				t.Fatalf("stream memory %d over the cap", m)
+			}
+		}
+		r.Flush(check)
+	})
+}
