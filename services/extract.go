@@ -161,25 +161,46 @@ func Extract(ctx context.Context, o ExtractOptions) (Stats, error) {
 	return run(ctx, &o)
 }
 
-// openCapture opens o.Input.
-func openCapture(o *ExtractOptions) (*ingest.Reader, io.Closer, error) {
+// openCapture opens o.Input. When flush is not nil it runs before every
+// read of the input: the reader blocks only there, so per-frame output
+// (the verbose lines) shows at once on a live stream such as
+// "tcpdump -w - | pcapflow extract - -v", and in large chunks otherwise.
+func openCapture(o *ExtractOptions, flush func()) (*ingest.Reader, io.Closer, error) {
 	opts := ingest.ReaderOptions{MaxRecord: o.MaxRecord}
-	if o.Input == "-" && o.Stdin != nil {
-		r, err := ingest.NewReader(o.Stdin, "-", opts)
+	var in io.Reader
+	var c io.Closer = io.NopCloser(nil)
+	if o.Input == "-" {
+		in = o.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+	} else {
+		f, err := os.Open(o.Input)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("open capture: %w", err)
 		}
-		return r, io.NopCloser(nil), nil
+		in, c = f, f
 	}
-	r, c, err := ingest.Open(o.Input, opts)
+	if flush != nil {
+		in = flushBeforeRead{in, flush}
+	}
+	r, err := ingest.NewReader(in, o.Input, opts)
 	if err != nil {
-		var ie *ingest.Error
-		if !errors.As(err, &ie) {
-			err = fmt.Errorf("open capture: %w", err)
-		}
+		c.Close()
 		return nil, nil, err
 	}
 	return r, c, nil
+}
+
+// flushBeforeRead calls flush before each Read of r.
+type flushBeforeRead struct {
+	r     io.Reader
+	flush func()
+}
+
+func (f flushBeforeRead) Read(p []byte) (int, error) {
+	f.flush()
+	return f.r.Read(p)
 }
 
 // sink is where blocks go: a streamed document or per-frame files.
@@ -237,7 +258,13 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 	start := time.Now()
 	defer func() { st.Duration = time.Since(start) }()
 
-	r, rc, err := openCapture(o)
+	var verbose *bufio.Writer
+	var flush func()
+	if o.Verbose != nil {
+		verbose = bufio.NewWriter(o.Verbose)
+		flush = func() { verbose.Flush() }
+	}
+	r, rc, err := openCapture(o, flush)
 	if err != nil {
 		return st, err
 	}
@@ -253,13 +280,9 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 		frame   ingest.Frame
 		builder reporter.Builder
 		dec     = decoder.New(o.Decode)
-		verbose *bufio.Writer
 		line    []byte
 		prog    = newProgress(o.Progress, r)
 	)
-	if o.Verbose != nil {
-		verbose = bufio.NewWriter(o.Verbose)
-	}
 	reporter.BuildHeader(&tree, r.Meta())
 	werr := out.header(&tree)
 	sf := newStateful(o, out.w) // reassembly and tracing, when asked

@@ -821,3 +821,41 @@ func TestExtractTestdata(t *testing.T) {
 		}
 	}
 }
+
+// pieceReader returns its pieces one Read at a time and, before each piece
+// after the first, records what the verbose writer has received so far.
+type pieceReader struct {
+	pieces  [][]byte
+	verbose *bytes.Buffer
+	seen    []string
+}
+
+func (p *pieceReader) Read(b []byte) (int, error) {
+	if len(p.pieces) == 0 {
+		return 0, io.EOF
+	}
+	p.seen = append(p.seen, p.verbose.String())
+	n := copy(b, p.pieces[0])
+	p.pieces[0] = p.pieces[0][n:]
+	if len(p.pieces[0]) == 0 {
+		p.pieces = p.pieces[1:]
+	}
+	return n, nil
+}
+
+// TestExtractVerboseLive: on a stream, the verbose line of a frame is
+// written before Extract waits for more input (tcpdump -w - | pcapflow
+// extract - -v shows frames as they come).
+func TestExtractVerboseLive(t *testing.T) {
+	data := writeSample(t)
+	first := 24 + 16 + len(sampleFrames(t)[0]) // file header + first record
+	var verbose bytes.Buffer
+	in := &pieceReader{pieces: [][]byte{data[:first], data[first:]}, verbose: &verbose}
+	_, err := Extract(context.Background(), ExtractOptions{Input: "-", Stdin: in, Output: "-", Stdout: io.Discard, Verbose: &verbose})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.seen) < 2 || in.seen[1] != "Frame   1: Ethernet:IPv4:TCP\n" {
+		t.Errorf("verbose output when more input was needed: %q", in.seen)
+	}
+}
