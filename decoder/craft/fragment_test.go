@@ -218,3 +218,39 @@ func TestShuffle(t *testing.T) {
 		t.Errorf("shuffle: permutation %v, differs by seed %v, moved %v", len(seen) == 20, !same, moved)
 	}
 }
+
+// FuzzFragment feeds arbitrary packets to the fragmenters: they must not
+// panic, and what they return must fit the MTU and reassemble.
+func FuzzFragment(f *testing.F) {
+	v4, _ := craft.Build(&craft.IPv4{TTL: 1, Src: v4A, Dst: v4B, Options: []craft.IPv4Option{craft.IPv4RouterAlert()}},
+		&craft.UDP{SrcPort: 1, DstPort: 2}, craft.Payload(pattern(3000)))
+	v6, _ := craft.Build(&craft.IPv6{HopLimit: 1, Src: v6A, Dst: v6B}, &craft.IPv6HopByHop{},
+		&craft.IPv6Routing{Addresses: []netip.Addr{v6C}}, &craft.UDP{SrcPort: 1, DstPort: 2}, craft.Payload(pattern(3000)))
+	f.Add(v4, uint16(1500))
+	f.Add(v6, uint16(1280))
+	f.Add(v4[:60], uint16(28))
+	f.Add(v6[:90], uint16(100))
+	f.Fuzz(func(t *testing.T, b []byte, mtu uint16) {
+		if fs, err := craft.FragmentIPv4(b, int(mtu)); err == nil {
+			hl := int(b[0]&0x0f) * 4
+			tl := int(binary.BigEndian.Uint16(b[2:]))
+			var data []byte
+			for _, fr := range fs {
+				if len(fs) > 1 && len(fr) > int(mtu) {
+					t.Fatalf("fragment of %d bytes over mtu %d", len(fr), mtu)
+				}
+				data = append(data, fr[int(fr[0]&0x0f)*4:]...)
+			}
+			if !bytes.Equal(data, b[hl:tl]) {
+				t.Fatal("ipv4 fragments do not reassemble")
+			}
+		}
+		if fs, err := craft.FragmentIPv6(b, int(mtu), 9); err == nil {
+			for _, fr := range fs {
+				if len(fs) > 1 && len(fr) > int(mtu) {
+					t.Fatalf("fragment of %d bytes over mtu %d", len(fr), mtu)
+				}
+			}
+		}
+	})
+}
