@@ -82,7 +82,8 @@ printf '%-44s %14s %14s %10s\n' "decode ns/frame (cold, whole capture)" "$(metri
 printf '%-44s %14s %14s %10s\n' "decode frames/s, same loop (vs gopacket)" "$(metric "$r_line" pcapflow-frames/s)" "$(metric "$r_line" gopacket-frames/s)" "$(metric "$r_line" ratio)"
 printf '%-44s %14s %14s %10s\n' "decode allocs/frame" "$(metric "$p_line" allocs/op)" "$(metric "$g_line" allocs/op)" ""
 printf '%-44s %14s %14s %10s\n' "read frames/s (ingest reader, in memory)" "$(metric "$rd_line" frames/s)" "" ""
-printf '%-44s %14s %14s %10s\n' "generate seconds, peak RSS MiB" "$gen_s" "$(peak_rss "$work/gen.time")" ""
+printf '%-44s %14s %14s %10s\n' "generate seconds" "$gen_s" "" ""
+printf '%-44s %14s %14s %10s\n' "generate peak RSS MiB" "$(peak_rss "$work/gen.time")" "" ""
 printf '%-44s %14s %14s %10s\n' "extract -f json frames/s (whole capture)" "$ext_fps" "" ""
 if [ -n "$tshark_fps" ]; then
   printf '%-44s %14s %14s %10s\n' "extract -f json vs tshark -T json frames/s" "$ext_fps" "$tshark_fps" "$ratio_tshark"
