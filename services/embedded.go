@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 	"github.com/pcapflow/pcapflow/bus/embedded"
 	"github.com/pcapflow/pcapflow/bus/jsbus"
 	"github.com/pcapflow/pcapflow/decoder"
+	"github.com/pcapflow/pcapflow/ingest"
 )
 
 // Engine names of the bus engines.
@@ -60,7 +62,7 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 	if o.Trace != nil && o.Trace.Sink != nil {
 		return st, errors.New("extract: per-flow trace files are written by the inline engine only")
 	}
-	r, rc, err := openCapture(o)
+	r, rc, err := openBusCapture(o)
 	if err != nil {
 		return st, err
 	}
@@ -195,4 +197,28 @@ func (e *sinkOutput) finish(_ *reportStats, err error) error {
 		return fmt.Errorf("write report %s: %w", e.s.name, unwrapWrite(cerr))
 	}
 	return nil
+}
+
+// openBusCapture opens o.Input for a bus engine, as the inline engine
+// opens it (same reader options, same errors).
+func openBusCapture(o *ExtractOptions) (*ingest.Reader, io.Closer, error) {
+	opts := ingest.ReaderOptions{MaxRecord: o.MaxRecord}
+	if o.Input == "-" {
+		in := o.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		r, err := ingest.NewReader(in, "-", opts)
+		return r, io.NopCloser(nil), err
+	}
+	f, err := os.Open(o.Input)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open capture: %w", err)
+	}
+	r, err := ingest.NewReader(f, o.Input, opts)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return r, f, nil
 }

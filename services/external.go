@@ -42,7 +42,7 @@ func extractExternal(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 	if o.Files {
 		return st, errors.New("extract: per-frame files (-F) are not available with an external engine")
 	}
-	r, rc, err := openCapture(o)
+	r, rc, err := openBusCapture(o)
 	if err != nil {
 		return st, err
 	}

@@ -178,6 +178,7 @@ func (d *deployment) service(stage string) *proc {
 }
 
 func (d *deployment) dumpLogs() {
+	d.dumpState()
 	es, _ := os.ReadDir(d.dir)
 	for _, e := range es {
 		if filepath.Ext(e.Name()) == ".log" {
@@ -187,6 +188,26 @@ func (d *deployment) dumpLogs() {
 			}
 			d.t.Logf("--- %s\n%s", e.Name(), b)
 		}
+	}
+}
+
+// dumpState logs the streams and the decoders' consumer.
+func (d *deployment) dumpState() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := jsbus.Connect(ctx, jsbus.ConnConfig{URL: d.url}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return
+	}
+	defer c.NC.Close()
+	for _, name := range bus.Streams {
+		if s, err := c.JS.Stream(ctx, name); err == nil {
+			d.t.Logf("stream %s: %d msgs", name, s.CachedInfo().State.Msgs)
+		}
+	}
+	if cons, err := c.JS.Consumer(ctx, bus.StreamFrames, bus.DecoderDurable); err == nil {
+		ci := cons.CachedInfo()
+		d.t.Logf("decoder consumer: pending %d, ack pending %d, waiting %d, redelivered %d", ci.NumPending, ci.NumAckPending, ci.NumWaiting, ci.NumRedelivered)
 	}
 }
 
@@ -289,7 +310,7 @@ func faultRun(t *testing.T, d *deployment, frames int, fault func()) {
 	var got engineRun
 	select {
 	case got = <-res:
-	case <-time.After(3 * time.Minute):
+	case <-time.After(45 * time.Second):
 		d.dumpLogs()
 		t.Fatal("no report within 3 minutes")
 	}

@@ -551,24 +551,34 @@ func (o *storeOutput) finish(rs *reportStats, err error) error {
 }
 
 // WaitReport waits for the report of capture (generation gen) and returns
-// its notice.
+// its notice. It polls the last notice of the capture, which survives
+// reconnections and server restarts without any consumer state.
 func WaitReport(ctx context.Context, c *jsbus.Conn, capture string, gen uint32) (*bus.ReportDone, error) {
-	var done *bus.ReportDone
-	err := readOrdered(ctx, c, bus.StreamReports, []string{bus.ReportDoneSubject(capture)}, 1<<20, func(m jetstream.Msg) (bool, error) {
-		var d bus.ReportDone
-		if err := msgpack.Unmarshal(m.Data(), &d); err != nil {
-			return false, err
+	wait := 20 * time.Millisecond
+	for {
+		data, err := c.LastMsg(ctx, bus.StreamReports, bus.ReportDoneSubject(capture))
+		if err == nil && data != nil {
+			var d bus.ReportDone
+			if err := msgpack.Unmarshal(data, &d); err != nil {
+				return nil, fmt.Errorf("report notice of %s: %w", capture, err)
+			}
+			if d.Gen == gen {
+				return &d, nil
+			}
+			if d.Gen > gen {
+				return nil, fmt.Errorf("capture %s was replayed (generation %d)", capture, d.Gen)
+			}
 		}
-		if d.Gen == gen {
-			done = &d
-			return true, nil
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+			}
+			return nil, ctx.Err()
+		case <-time.After(wait):
 		}
-		return false, nil
-	})
-	if err != nil {
-		return nil, err
+		wait = min(2*wait, 500*time.Millisecond)
 	}
-	return done, nil
 }
 
 // FetchReport copies the report object of one format to w.

@@ -268,7 +268,7 @@ func readOrdered(ctx context.Context, c *jsbus.Conn, stream string, filters []st
 	if err != nil {
 		return fmt.Errorf("read %s %v: %w", stream, filters, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxBytes(maxBytes))
+	it, err := cons.Messages(jetstream.PullMaxBytes(maxBytes), jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(2*time.Second))
 	if err != nil {
 		return fmt.Errorf("read %s %v: %w", stream, filters, err)
 	}
