@@ -126,9 +126,6 @@ func (o *ExtractOptions) Validate() error {
 	if _, err := lookupEngine(o.Engine); err != nil {
 		return fmt.Errorf("extract: %w", err)
 	}
-	if (o.reassemblyOn() || o.Trace != nil) && o.Engine != "" && o.Engine != EngineInline {
-		return fmt.Errorf("extract: reassembly and tracing run on the inline engine only (not yet on %q)", o.Engine)
-	}
 	return nil
 }
 
