@@ -158,6 +158,7 @@ const (
 	opARPRequest
 	opARPReply
 	opFrag
+	opMLD
 )
 
 // action is one frame a flow will send.
@@ -220,6 +221,7 @@ type flow struct {
 type generator struct {
 	o     GenerateOptions
 	r     *rng
+	err   error // an internal failure met while planning
 	write func(iface uint32, sec int64, nsec uint32, b []byte) error
 	now   int64 // nanoseconds since o.Start
 	flows []flow
@@ -232,7 +234,8 @@ type generator struct {
 	vlan  [2]VLAN
 	ip4   IPv4
 	ip6   IPv6
-	frag6 IPv6Fragment
+	hbh   IPv6HopByHop
+	alert [1]IPv6Option
 	tcp   TCP
 	udp   UDP
 	icmp  ICMP
@@ -306,6 +309,7 @@ func newGenerator(o GenerateOptions) *generator {
 		be.PutUint64(g.bin[i:], g.r.next())
 	}
 	g.seg = make([]byte, 0, 2048)
+	g.alert[0] = IPv6RouterAlert(0)
 	for k := range kinds {
 		if o.Traffic&kinds[k].traffic != 0 {
 			g.total += kinds[k].weight
@@ -328,6 +332,9 @@ func (g *generator) step() error {
 			g.newFlow(f)
 			g.plan(f)
 		}
+	}
+	if g.err != nil {
+		return g.err
 	}
 	a := f.q[f.qi]
 	f.qi++
@@ -510,6 +517,9 @@ func (g *generator) plan(f *flow) {
 	case kindND:
 		if f.state == 0 {
 			f.state = 1
+			if g.r.chance(400) { // joining its solicited-node group first
+				f.push(action{op: opMLD, fromClient: true})
+			}
 			f.push(action{op: opNS, fromClient: true})
 			f.push(action{op: opNA})
 		}
@@ -772,8 +782,8 @@ func (g *generator) fill(n int, bin bool) []byte {
 	return b
 }
 
-// planFrag builds a large datagram once, splits it into fragments, and
-// queues one fragment per step.
+// planFrag builds a large datagram once (and, for a ping, its reply),
+// splits it into fragments, and queues one fragment per step.
 func (g *generator) planFrag(f *flow) {
 	r := g.r
 	if f.state == 0 {
@@ -786,44 +796,69 @@ func (g *generator) planFrag(f *flow) {
 				mtu = 1280
 			}
 		}
-		g.ls[0] = g.ipLayer(f, true)
-		if f.kind == kindFragUDP {
-			g.udp = UDP{SrcPort: f.cport, DstPort: f.sport}
-			g.ls[1] = &g.udp
-		} else if f.v6 {
-			g.icmp6 = ICMPv6{Type: ICMPv6EchoRequest, ID: f.pingID, Seq: 1}
-			g.ls[1] = &g.icmp6
-		} else {
-			g.icmp = ICMP{Type: ICMPEchoRequest, ID: f.pingID, Seq: 1}
-			g.ls[1] = &g.icmp
-		}
 		g.pl = g.fill(n, f.kind == kindFragUDP)
-		g.ls[2] = &g.pl
-		dg, err := g.bl.Build(g.ls[:3]...)
-		if err != nil {
-			panic("craft: generator built an invalid datagram: " + err.Error())
+		f.frags = f.frags[:0]
+		g.fragment(f, true, mtu)
+		f.left = len(f.frags) // fragments from the client
+		if f.kind == kindFragPing && !r.chance(50) {
+			g.fragment(f, false, mtu)
 		}
-		var frags [][]byte
-		if f.v6 {
-			frags, err = FragmentIPv6(dg, mtu, r.next32())
-		} else {
-			frags, err = FragmentIPv4(dg, mtu)
-		}
-		if err != nil {
-			panic("craft: generator fragmented badly: " + err.Error())
-		}
-		if r.chance(250) {
-			Shuffle(frags, r.next())
-		}
-		if r.chance(60) { // one fragment arrives twice
-			frags = append(frags, frags[r.intn(len(frags))])
-		}
-		f.frags = append(f.frags[:0], frags...)
 	}
 	if i := f.state - 1; i < len(f.frags) {
-		f.push(action{op: opFrag, fromClient: true, i: i})
+		f.push(action{op: opFrag, fromClient: i < f.left, i: i})
 		f.state++
 	}
+}
+
+// fragment builds the datagram of f in one direction around the payload
+// in g.pl, and appends its fragments (sometimes shuffled, now and then one
+// duplicated) to f.frags.
+func (g *generator) fragment(f *flow, fromClient bool, mtu int) {
+	if g.err != nil {
+		return
+	}
+	r := g.r
+	g.ls[0] = g.ipLayer(f, fromClient)
+	switch {
+	case f.kind == kindFragUDP:
+		g.udp = UDP{SrcPort: f.cport, DstPort: f.sport}
+		g.ls[1] = &g.udp
+	case f.v6:
+		g.icmp6 = ICMPv6{Type: ICMPv6EchoRequest, ID: f.pingID, Seq: 1}
+		if !fromClient {
+			g.icmp6.Type = ICMPv6EchoReply
+		}
+		g.ls[1] = &g.icmp6
+	default:
+		g.icmp = ICMP{Type: ICMPEchoRequest, ID: f.pingID, Seq: 1}
+		if !fromClient {
+			g.icmp.Type = ICMPEchoReply
+		}
+		g.ls[1] = &g.icmp
+	}
+	g.ls[2] = &g.pl
+	dg, err := g.bl.Build(g.ls[:3]...)
+	if err != nil {
+		g.err = fmt.Errorf("build datagram to fragment: %w", err)
+		return
+	}
+	var frags [][]byte
+	if f.v6 {
+		frags, err = FragmentIPv6(dg, mtu, r.next32())
+	} else {
+		frags, err = FragmentIPv4(dg, mtu)
+	}
+	if err != nil {
+		g.err = err
+		return
+	}
+	if r.chance(250) {
+		Shuffle(frags, r.next())
+	}
+	if r.chance(60) { // one fragment arrives twice
+		frags = append(frags, frags[r.intn(len(frags))])
+	}
+	f.frags = append(f.frags, frags...)
 }
 
 // ipLayer sets up the generator's IPv4 or IPv6 layer for a frame of f.
@@ -922,6 +957,20 @@ func (g *generator) emit(f *flow, a *action) error {
 		g.ns = NeighborSolicitation{Target: f.sip, SourceMAC: f.cmac}
 		g.ls[n], g.ls[n+1] = &g.ip6, &g.ns
 		n += 2
+	case opMLD:
+		// An MLDv2 report (RFC 3810) behind a Hop-by-Hop router alert.
+		c := f.cip.As16()
+		g.eth.Dst = MAC{0x33, 0x33, 0, 0, 0, 0x16}
+		g.ip6 = IPv6{HopLimit: 1, Src: f.cip, Dst: netip.AddrFrom16([16]byte{0xff, 0x02, 15: 0x16})}
+		g.hbh = IPv6HopByHop{Options: g.alert[:]}
+		g.icmp6 = ICMPv6{Type: 143, Seq: 1} // reserved, then the number of records
+		group := [16]byte{0xff, 0x02, 11: 1, 12: 0xff, 13: c[13], 14: c[14], 15: c[15]}
+		rec := append(g.seg[:0], 4, 0, 0, 0) // change to exclude mode, no sources
+		rec = append(rec, group[:]...)
+		g.seg = rec
+		g.pl = rec
+		g.ls[n], g.ls[n+1], g.ls[n+2], g.ls[n+3] = &g.ip6, &g.hbh, &g.icmp6, &g.pl
+		n += 4
 	case opNA:
 		g.ip6 = IPv6{HopLimit: 255, Src: f.sip, Dst: f.cip}
 		g.na = NeighborAdvertisement{Router: true, Solicited: true, Override: true, Target: f.sip, TargetMAC: f.smac}
