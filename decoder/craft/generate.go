@@ -929,6 +929,8 @@ func (g *generator) emit(f *flow, a *action) error {
 		g.pl = g.fill(a.n, true)
 		if f.sport == 123 && len(g.pl) >= 48 {
 			g.ntp(a.fromClient)
+		} else {
+			g.pl[0] = 0x40 | g.pl[0]&0x3f // a QUIC short header's first byte
 		}
 		g.ls[n], g.ls[n+1] = &g.udp, &g.pl
 		n += 2
