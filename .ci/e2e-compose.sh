@@ -282,5 +282,10 @@ for svc in badpass nopass; do
   log "  $svc: exit $(cat "$WORK/$svc.rc"): ${msg#*| }"
 done
 
+# Least privilege must not have cost anything: no permission violation in
+# any service's log.
+viol=$(dc logs --no-color 2>&1 | grep -i 'permissions violation' | head -n 3 || true)
+[ -z "$viol" ] || fail "permission violations in the logs: $viol"
+
 log "throughput on $FRAMES frames (submission to report ready): 1 decoder $(fps "$T1") frames/s, 3 decoders $(fps "$T3") frames/s"
 log "PASS"
