@@ -45,8 +45,10 @@ type ExtractOptions struct {
 	// at the end. Meant for a terminal.
 	Progress io.Writer
 	// Engine selects how the pipeline runs: "" or "inline" (the cores
-	// chained in this process, no bus). Engines over NATS are added by
-	// the bus services.
+	// chained in this process, no bus), "embedded" (every service in this
+	// process over an embedded NATS server), or a NATS URL such as
+	// "nats://localhost:4222" (a running deployment). All give the same
+	// report bytes.
 	Engine string
 	// Stdin and Stdout replace os.Stdin and os.Stdout for "-" (tests,
 	// embedding).
