@@ -32,6 +32,8 @@ type Config struct {
 	// exclude User/Password/Token. The server's own in-process
 	// connections then use an internal user (see auth.go).
 	Users []*server.User
+	// Cluster, when not nil, makes the server a cluster node (cluster.go).
+	Cluster *Cluster
 	// Log turns the server's own logging on.
 	Log bool
 	// MaxMemory and MaxStore bound JetStream (0: server defaults).
@@ -81,6 +83,9 @@ func Start(cfg Config) (*Server, error) {
 	}
 	internalPW, err := applyUsers(&cfg, opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := applyCluster(cfg.Cluster, opts); err != nil {
 		return nil, err
 	}
 	s, err := server.NewServer(opts)

@@ -44,14 +44,13 @@ func (c *Conn) Setup(ctx context.Context, sc StreamConfig) error {
 	if sc.MaxAge > 0 && dup > sc.MaxAge {
 		dup = sc.MaxAge
 	}
-	rep := max(sc.Replicas, 1)
 	for _, name := range bus.Streams {
 		cfg := jetstream.StreamConfig{
 			Name:       name,
 			Subjects:   bus.StreamSubjects(name),
 			Retention:  jetstream.LimitsPolicy,
 			Storage:    jetstream.FileStorage,
-			Replicas:   rep,
+			Replicas:   c.replicas(ctx, sc, name),
 			MaxBytes:   sc.MaxBytes,
 			MaxAge:     sc.MaxAge,
 			Duplicates: dup,
@@ -66,15 +65,15 @@ func (c *Conn) Setup(ctx context.Context, sc StreamConfig) error {
 		}
 	}
 	if _, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bus.LeaseBucket,
-		TTL: sc.leaseTTL(), Storage: jetstream.FileStorage, Replicas: rep, History: 1}); err != nil {
+		TTL: sc.leaseTTL(), Storage: jetstream.FileStorage, Replicas: c.replicas(ctx, sc, kvStream(bus.LeaseBucket)), History: 1}); err != nil {
 		return fmt.Errorf("declare bucket %s: %w", bus.LeaseBucket, err)
 	}
 	if _, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bus.CaptureBucket,
-		Storage: jetstream.FileStorage, Replicas: rep, History: 1}); err != nil {
+		Storage: jetstream.FileStorage, Replicas: c.replicas(ctx, sc, kvStream(bus.CaptureBucket)), History: 1}); err != nil {
 		return fmt.Errorf("declare bucket %s: %w", bus.CaptureBucket, err)
 	}
 	if _, err := c.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: bus.ReportBucket,
-		Storage: jetstream.FileStorage, Replicas: rep}); err != nil {
+		Storage: jetstream.FileStorage, Replicas: c.replicas(ctx, sc, objStream(bus.ReportBucket))}); err != nil {
 		return fmt.Errorf("declare object store %s: %w", bus.ReportBucket, err)
 	}
 	return nil

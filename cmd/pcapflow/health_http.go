@@ -10,7 +10,8 @@ import (
 )
 
 // httpHealth checks a NATS server's monitoring endpoint: GET
-// http://addr/healthz?js-enabled-only=true must answer 200. It needs no
+// http://addr/healthz must answer 200 (JetStream up and current, in a
+// cluster with its leader). It needs no
 // credentials, so the server's own container can probe itself (the
 // monitoring port stays on its loopback).
 func httpHealth(addr string, timeout time.Duration) error {
@@ -19,7 +20,7 @@ func httpHealth(addr string, timeout time.Duration) error {
 		url = "http://" + url
 	}
 	if !strings.Contains(url, "/healthz") {
-		url = strings.TrimSuffix(url, "/") + "/healthz?js-enabled-only=true"
+		url = strings.TrimSuffix(url, "/") + "/healthz"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

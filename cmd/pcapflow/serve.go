@@ -56,7 +56,7 @@ func runServe(args []string) error {
 		return err
 	}
 	srv, err := embedded.Start(embedded.Config{DataDir: *data, Listen: *listen, HTTP: *httpAddr,
-		User: *user, Password: *password, Token: *token, Users: users})
+		User: *user, Password: *password, Token: *token, Users: users, Cluster: clusterFromEnv()})
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,8 @@ func runServe(args []string) error {
 		return err
 	}
 	defer c.Close()
-	if err := c.Setup(ctx, jsbus.StreamConfig{}); err != nil {
+	// Replicas and retries from the environment (serve_cluster.go).
+	if err := setupFromEnv(ctx, c, clusterFromEnv() != nil, log); err != nil {
 		return err
 	}
 	if *ready != "" {
