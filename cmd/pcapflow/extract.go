@@ -54,9 +54,11 @@ Flags:
   -L, --layer LAYER     stop decoding after layer LAYER: link, internet,
                         transport or application
                           pcapflow extract in.pcap -L transport -o out.json
-      --engine NAME     how the pipeline runs: inline (default, in-process);
-                        others come with the bus (env PCAPFLOW_ENGINE)
-                          pcapflow extract in.pcap --engine inline
+      --engine NAME     how the pipeline runs: inline (default, in-process),
+                        embedded (every service over an embedded NATS server)
+                        or a NATS URL of a running deployment; all give the
+                        same report (env PCAPFLOW_ENGINE)
+                          pcapflow extract in.pcap --engine embedded -o out.json
       --max-record N    largest record accepted, in bytes (default 262144);
                         a larger one is reported, never allocated
                           pcapflow extract big.pcap --max-record 1048576
