@@ -43,7 +43,8 @@ echo "   $size_mb MiB in ${gen_s}s"
 
 echo "== decode and read benchmarks (benchtime $BENCHTIME)"
 bench=$(PCAPFLOW_BENCH_CAPTURE="$work/bench.pcap" go test ./decoder -run '^$' \
-  -bench '^Benchmark(Decode|DecodeRatio|Read)$' -benchtime "$BENCHTIME" -count 1 | tee /dev/stderr)
+  -bench '^Benchmark(Decode|DecodeRatio|Read)$' -benchtime "$BENCHTIME" -count 1)
+echo "$bench"
 line() { grep -E "^$1(-[0-9]+)?[[:space:]]" <<<"$bench" || true; }
 p_line=$(line BenchmarkDecode/pcapflow); g_line=$(line BenchmarkDecode/gopacket)
 pc_line=$(line BenchmarkDecode/pcapflow-cold); gc_line=$(line BenchmarkDecode/gopacket-cold)
