@@ -40,7 +40,7 @@ func runCapture(t *testing.T, path string, cfg Config, batch int) []Record {
 	var p decoder.Packet
 	var f ingest.Frame
 	var out []Record
-	emit := func(r Record) { out = append(out, r) }
+	emit := func(r Record) { out = append(out, r.Clone()) }
 	var last ingest.Frame
 	for {
 		if err := r.Next(&f); err != nil {

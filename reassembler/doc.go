@@ -30,9 +30,16 @@
 // reset. Application analysis (Config.Analyse, Analyse, AnalysePayload)
 // reads HTTP/1.x and FTP control messages from the reassembled bytes.
 //
-// Records own their bytes (Payload, Data are copies, never aliases of a
-// frame or of a buffer the Reassembler reuses), so they may be kept,
-// queued or encoded after emit returns.
+// # Ownership
+//
+// A record is valid only during the emit call that receives it: a Stream
+// record lends the Reassembler's working buffers (each direction's Data,
+// Frames, Segments, Gaps, and the Messages analysed from them, whose
+// Body may alias Data), which are reused for other streams once emit
+// returns. A consumer that keeps a record past emit keeps Record.Clone();
+// encoding it (msgpack) or writing its report block (Fields) inside emit
+// needs no copy. Datagram records currently own their bytes, but
+// consumers should not rely on it. No record ever aliases a frame's bytes.
 //
 // Strict (PyPCAPKit's --strict) also emits what could not be completed,
 // marked incomplete: a datagram with the holes left, a stream with its gaps
@@ -52,9 +59,10 @@
 // # Cost
 //
 // Fragment reassembly costs little next to decoding. TCP stream
-// reassembly copies every payload byte into its direction's buffer (and
-// once more into the record); buffers of ended streams are pooled (8 MiB)
-// so that they stop growing once the table is warm. Streams longer than
-// MaxStreamBytes are SHA-256 hashed as they grow, which dominates for
-// bulk transfers.
+// reassembly copies every payload byte once, into its direction's buffer
+// (contiguous, grown 4× at a time so that growth copies less than a third
+// of the stream), which the record lends; buffers of ended streams are
+// pooled (32 MiB) so that a warm table neither allocates nor clears them.
+// Streams longer than MaxStreamBytes are SHA-256 hashed as they grow,
+// which dominates for bulk transfers.
 package reassembler

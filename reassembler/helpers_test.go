@@ -34,7 +34,7 @@ func newFeeder(t testing.TB, cfg Config) *feeder {
 	return &feeder{t: t, r: New(cfg), dec: decoder.New(decoder.Options{}), sec: 1700000000}
 }
 
-func (f *feeder) emit(r Record) { f.out = append(f.out, r) }
+func (f *feeder) emit(r Record) { f.out = append(f.out, r.Clone()) } // records lend their bytes until emit returns
 
 // feed adds one raw IP packet as the next frame.
 func (f *feeder) feed(pkt []byte) {

@@ -193,6 +193,7 @@ func (r *Reassembler) streamDone(c *conn, reason string) {
 
 func (r *Reassembler) flushOut(emit func(Record)) {
 	if len(r.out) == 0 {
+		r.tcp.release()
 		return
 	}
 	if len(r.out) > 1 {
@@ -203,4 +204,6 @@ func (r *Reassembler) flushOut(emit func(Record)) {
 		r.out[i] = Record{}
 	}
 	r.out = r.out[:0]
+	// The records lent the buffers of their streams until now.
+	r.tcp.release()
 }

@@ -1,6 +1,8 @@
 package reassembler
 
 import (
+	"bytes"
+	"slices"
 	"strconv"
 
 	"github.com/pcapflow/pcapflow/decoder"
@@ -126,3 +128,36 @@ func ipProto(n uint8) decoder.Proto {
 // fieldsDecoder decodes reassembled payloads for reports. A Decoder holds
 // no per-frame state, so one is shared.
 var fieldsDecoder = decoder.New(decoder.Options{})
+
+// Clone returns a deep copy of r that owns all its bytes: what a consumer
+// that keeps a record past the emit call must keep (see the package doc on
+// ownership).
+func (r Record) Clone() Record {
+	if d := r.Datagram; d != nil {
+		c := *d
+		c.Src, c.Dst, c.Payload = bytes.Clone(d.Src), bytes.Clone(d.Dst), bytes.Clone(d.Payload)
+		c.Frames, c.Holes = slices.Clone(d.Frames), slices.Clone(d.Holes)
+		c.Chunks = slices.Clone(d.Chunks)
+		for i := range c.Chunks {
+			c.Chunks[i].Data = bytes.Clone(c.Chunks[i].Data)
+		}
+		r.Datagram = &c
+	}
+	if s := r.Stream; s != nil {
+		c := *s
+		c.Src, c.Dst = bytes.Clone(s.Src), bytes.Clone(s.Dst)
+		c.Dirs = slices.Clone(s.Dirs)
+		for i := range c.Dirs {
+			d := &c.Dirs[i]
+			d.SHA256, d.Data = bytes.Clone(d.SHA256), bytes.Clone(d.Data)
+			d.Gaps, d.Frames, d.Segments = slices.Clone(d.Gaps), slices.Clone(d.Frames), slices.Clone(d.Segments)
+		}
+		r.Stream = &c
+	}
+	if m := r.Message; m != nil {
+		c := *m
+		c.Frames, c.Headers, c.Body = slices.Clone(m.Frames), slices.Clone(m.Headers), bytes.Clone(m.Body)
+		r.Message = &c
+	}
+	return r
+}

@@ -1,7 +1,6 @@
 package reassembler
 
 import (
-	"bytes"
 	"container/heap"
 	"crypto/sha256"
 	"hash"
@@ -129,7 +128,7 @@ func (c *conn) memory() int {
 	m := connOverhead
 	for i := range c.h {
 		h := &c.h[i]
-		m += h.data.capb + h.pendSize + 24*cap(h.segs) + 8*cap(h.frames) + 16*cap(h.gaps)
+		m += cap(h.data.b) + h.pendSize + 24*cap(h.segs) + 8*cap(h.frames) + 16*cap(h.gaps)
 	}
 	return m
 }
@@ -140,95 +139,108 @@ type tcpTable struct {
 	heap  []*conn
 	mem   int
 	stats *Stats
-	// free holds the chunks of ended streams for reuse, per size class,
-	// at most poolBytes of capacity in all.
-	free     [len(chunkClass)][][]byte
+	// free holds the buffers of ended streams for reuse, per size class
+	// (the last class: buffers of exactly MaxStreamBytes), at most
+	// poolBytes of capacity in all.
+	free     [len(bufClass) + 1][][]byte
 	poolSize int
+	// retired holds the buffers of streams whose records are being
+	// emitted: they go back to the pool once emit has returned.
+	retired [][]byte
 }
 
-// A direction's bytes are kept in chunks of growing size (2 KiB, 8 KiB,
-// then 32 KiB each), so that a growing stream never copies what it holds,
-// and chunks of ended streams are reused without being cleared again.
-var chunkClass = [...]int{2 << 10, 8 << 10, 32 << 10}
+// A direction's bytes are kept contiguous, so that its record can lend
+// them without a copy. The buffer grows by a factor of 4 (2 KiB, 8 KiB,
+// ..., 2 MiB, or MaxStreamBytes when that is smaller), so the bytes copied
+// on growth stay under a third of the stream; buffers of ended streams are
+// reused, so that a warm table neither allocates nor clears memory.
+var bufClass = [...]int{2 << 10, 8 << 10, 32 << 10, 128 << 10, 512 << 10, 2 << 20}
 
-// poolBytes bounds the capacity kept in the chunk pool.
-const poolBytes = 8 << 20
+// poolBytes bounds the capacity kept in the buffer pool.
+const poolBytes = 32 << 20
 
 type store struct {
-	c    [][]byte
-	n    int // bytes kept
-	capb int // capacity of the chunks
+	b []byte // kept bytes
 }
 
-func (tt *tcpTable) chunk(cls int) []byte {
-	if k := len(tt.free[cls]); k > 0 {
-		b := tt.free[cls][k-1]
-		tt.free[cls][k-1] = nil
-		tt.free[cls] = tt.free[cls][:k-1]
-		tt.poolSize -= cap(b)
-		return b[:0]
+// class returns the pool class of a buffer capacity, or -1.
+func (tt *tcpTable) class(c int) int {
+	for i, s := range bufClass {
+		if c == s {
+			return i
+		}
 	}
-	return make([]byte, 0, chunkClass[cls])
+	if c == tt.cfg.MaxStreamBytes {
+		return len(bufClass)
+	}
+	return -1
+}
+
+// buf returns an empty buffer of capacity at least need (need is at most
+// MaxStreamBytes).
+func (tt *tcpTable) buf(need int) []byte {
+	size := tt.cfg.MaxStreamBytes
+	for _, s := range bufClass {
+		if s >= need {
+			size = min(s, size)
+			break
+		}
+	}
+	if cls := tt.class(size); cls >= 0 {
+		if k := len(tt.free[cls]); k > 0 {
+			b := tt.free[cls][k-1]
+			tt.free[cls][k-1] = nil
+			tt.free[cls] = tt.free[cls][:k-1]
+			tt.poolSize -= cap(b)
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, size)
 }
 
 func (tt *tcpTable) appendStore(s *store, b []byte) {
-	for len(b) > 0 {
-		if k := len(s.c); k == 0 || len(s.c[k-1]) == cap(s.c[k-1]) {
-			ch := tt.chunk(min(k, len(chunkClass)-1))
-			s.c = append(s.c, ch)
-			s.capb += cap(ch)
-		}
-		last := &s.c[len(s.c)-1]
-		m := min(cap(*last)-len(*last), len(b))
-		*last = append(*last, b[:m]...)
-		b = b[m:]
-		s.n += m
+	if n := len(s.b) + len(b); n > cap(s.b) {
+		nb := append(tt.buf(n), s.b...)
+		tt.put(s.b)
+		s.b = nb
+	}
+	s.b = append(s.b, b...)
+}
+
+// put returns a buffer to the pool (if it is of a pooled size and the pool
+// has room).
+func (tt *tcpTable) put(b []byte) {
+	if cls := tt.class(cap(b)); cls >= 0 && tt.poolSize+cap(b) <= poolBytes {
+		tt.free[cls] = append(tt.free[cls], b[:0])
+		tt.poolSize += cap(b)
 	}
 }
 
 // equal reports whether the kept bytes at index i equal b (false when
 // they are not all kept).
 func (s *store) equal(i int, b []byte) bool {
-	if i+len(b) > s.n {
+	if i+len(b) > len(s.b) {
 		return false
 	}
-	for _, ch := range s.c {
-		if i >= len(ch) {
-			i -= len(ch)
-			continue
-		}
-		m := min(len(ch)-i, len(b))
-		if string(ch[i:i+m]) != string(b[:m]) {
-			return false
-		}
-		b = b[m:]
-		i = 0
-		if len(b) == 0 {
-			break
-		}
-	}
-	return true
+	return string(s.b[i:i+len(b)]) == string(b)
 }
 
-// bytes returns a copy of the kept bytes.
-func (s *store) bytes() []byte {
-	if s.n == 0 {
-		return nil
-	}
-	return bytes.Join(s.c, nil) // allocates without clearing first
-}
-
-// recycle returns a store's chunks to the pool.
-func (tt *tcpTable) recycle(s *store) {
-	for i, ch := range s.c {
-		cls := min(i, len(chunkClass)-1)
-		if cap(ch) == chunkClass[cls] && tt.poolSize+cap(ch) <= poolBytes {
-			tt.free[cls] = append(tt.free[cls], ch[:0])
-			tt.poolSize += cap(ch)
-		}
-		s.c[i] = nil
+// retire hands a store's buffer to the pool once the records being
+// emitted, which may lend it, are out (see release).
+func (tt *tcpTable) retire(s *store) {
+	if cap(s.b) > 0 {
+		tt.retired = append(tt.retired, s.b)
 	}
 	*s = store{}
+}
+
+// release returns the retired buffers to the pool.
+func (tt *tcpTable) release() {
+	for i, b := range tt.retired {
+		tt.put(b)
+		tt.retired[i] = nil
+	}
+	tt.retired = tt.retired[:0]
 }
 
 // The idle deadlines of open connections sit in a min-heap ordered by
@@ -580,7 +592,7 @@ func (tt *tcpTable) compare(h *half, off uint64, b []byte) {
 		return
 	}
 	i := off - h.gapBytes
-	if i+uint64(len(b)) > uint64(h.data.n) {
+	if i+uint64(len(b)) > uint64(len(h.data.b)) {
 		return
 	}
 	if !h.data.equal(int(i), b) {
@@ -597,14 +609,12 @@ func (tt *tcpTable) deliver(h *half, b []byte, frame uint64) {
 	// further byte.
 	if h.hash != nil {
 		h.hash.Write(b)
-	} else if h.data.n+len(b) > tt.cfg.MaxStreamBytes {
+	} else if len(h.data.b)+len(b) > tt.cfg.MaxStreamBytes {
 		h.hash = sha256.New()
-		for _, ch := range h.data.c {
-			h.hash.Write(ch)
-		}
+		h.hash.Write(h.data.b)
 		h.hash.Write(b)
 	}
-	if room := tt.cfg.MaxStreamBytes - h.data.n; room > 0 {
+	if room := tt.cfg.MaxStreamBytes - len(h.data.b); room > 0 {
 		n := min(room, len(b))
 		tt.appendStore(&h.data, b[:n])
 		if n < len(b) {
@@ -703,7 +713,7 @@ func (tt *tcpTable) end(c *conn, reason string, emit func(*conn, string)) {
 	tt.mem -= c.mem
 	emit(c, reason)
 	for i := range c.h {
-		tt.recycle(&c.h[i].data)
+		tt.retire(&c.h[i].data)
 	}
 }
 
@@ -812,10 +822,12 @@ func (c *conn) record(reason string) *Stream {
 		h := &c.h[i]
 		d := &st.Dirs[i]
 		d.SYN, d.ISN, d.FIN, d.RST = h.syn, h.isn, h.fin, h.rst
-		// The record gets an exact copy; the working buffer, grown to fit
-		// this stream, goes back to the pool for the next one (so buffers
-		// stop growing, and copying, once the table is warm).
-		d.Length, d.Data, d.Truncated = h.length, h.data.bytes(), h.trunc
+		// The record lends the working buffer, which goes back to the
+		// pool once the record is out (see Reassembler.flushOut).
+		d.Length, d.Data, d.Truncated = h.length, h.data.b, h.trunc
+		if len(d.Data) == 0 {
+			d.Data = nil
+		}
 		if d.Data == nil && h.length > 0 {
 			d.Data = []byte{}
 		}
