@@ -320,3 +320,48 @@ func BenchmarkRead(b *testing.B) {
 	reportRate(b, b.N, b.Elapsed(), "")
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds()/1e6, "MB/s")
 }
+
+// TestBenchBaseline checks that the gopacket baseline decodes the same
+// frames as deep as pcapflow for the layers both know, so the benchmark
+// compares like with like.
+func TestBenchBaseline(t *testing.T) {
+	var buf bytes.Buffer
+	if err := craft.Generate(&buf, craft.GenerateOptions{Seed: 1, Frames: 20000}); err != nil {
+		t.Fatal(err)
+	}
+	frames, link, err := splitPcap(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := decoder.New(decoder.Options{})
+	var p decoder.Packet
+	g := newGopacketParser()
+	pairs := []struct {
+		proto decoder.Proto
+		layer gopacket.LayerType
+	}{
+		{decoder.ProtoEthernet, layers.LayerTypeEthernet}, {decoder.ProtoVLAN, layers.LayerTypeDot1Q},
+		{decoder.ProtoARP, layers.LayerTypeARP}, {decoder.ProtoIPv4, layers.LayerTypeIPv4},
+		{decoder.ProtoIPv6, layers.LayerTypeIPv6}, {decoder.ProtoIPv6Frag, layers.LayerTypeIPv6Fragment},
+		{decoder.ProtoTCP, layers.LayerTypeTCP}, {decoder.ProtoUDP, layers.LayerTypeUDP},
+		{decoder.ProtoICMP, layers.LayerTypeICMPv4}, {decoder.ProtoICMPv6, layers.LayerTypeICMPv6},
+		{decoder.ProtoDNS, layers.LayerTypeDNS},
+	}
+	for _, f := range frames {
+		d.Decode(f, link, &p)
+		g.decode(f)
+		if p.Fragment {
+			continue // gopacket stops at every IPv4 fragment, even a first one
+		}
+		for _, pr := range pairs {
+			inP := p.Find(pr.proto) >= 0
+			inG := false
+			for _, lt := range g.decoded {
+				inG = inG || lt == pr.layer
+			}
+			if inP != inG {
+				t.Fatalf("%s: pcapflow %v, gopacket %v (%v)", pr.proto, inP, inG, g.decoded)
+			}
+		}
+	}
+}
