@@ -352,3 +352,14 @@ func TestGenerateStreams(t *testing.T) {
 	}
 	t.Logf("%d directions, %d requests, %d responses", len(order), requests, responses)
 }
+
+// TestGeneratePrefix: fewer frames give a prefix of the same capture.
+func TestGeneratePrefix(t *testing.T) {
+	for _, ng := range []bool{false, true} {
+		long := generate(t, craft.GenerateOptions{Seed: 9, Frames: 2000, PcapNG: ng})
+		short := generate(t, craft.GenerateOptions{Seed: 9, Frames: 700, PcapNG: ng})
+		if !bytes.HasPrefix(long, short) {
+			t.Errorf("pcapng %v: 700 frames are not a prefix of 2000", ng)
+		}
+	}
+}
