@@ -60,7 +60,7 @@ type GenerateOptions struct {
 // of interleaved flows with strictly increasing timestamps. The same
 // options give the same bytes, and a capture of n frames is a prefix of one
 // of more frames with otherwise equal options. Memory use does not depend
-// on o.Frames (about 1M frames/s and 25 MiB for the whole process). Wrap w
+// on o.Frames (a million frames take a few seconds and 25 MiB). Wrap w
 // in a bufio.Writer for speed.
 func Generate(w io.Writer, o GenerateOptions) error {
 	if o.Frames < 0 {
