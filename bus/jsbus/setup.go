@@ -95,7 +95,12 @@ func (c *Conn) Buckets(ctx context.Context) (leases, captures jetstream.KeyValue
 
 // LastMsg returns the data of the last message stored on subject in
 // stream, or nil when there is none.
+//
+// Each call is bounded by the connection's timeout even under a longer
+// ctx: a request lost in a server restart must not hang its caller.
 func (c *Conn) LastMsg(ctx context.Context, stream, subject string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout())
+	defer cancel()
 	s, err := c.JS.Stream(ctx, stream)
 	if err != nil {
 		return nil, err
