@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
@@ -51,22 +52,28 @@ func generated(b testing.TB, n int) []benchFrame {
 // reports the ratio of their speeds (the goal for "full" is >= 0.60).
 // Sub-benchmarks: full (reassembly of IPv4, IPv6 and TCP + tracing),
 // trace (tracing only), frag (IPv4/IPv6 reassembly only), tcp (TCP stream
-// reassembly only). Run with -benchtime=5x: 200,000 frames per pass
-// (PCAPFLOW_BENCH_FRAMES to change), the fastest pass of each kind counts.
+// reassembly only). Run with -benchtime=3x: the 1,000,000-frame generated
+// capture per pass (about 0.9 GB held in memory), 200,000 frames with
+// -short, or PCAPFLOW_BENCH_FRAMES; the fastest pass of each kind counts.
+// ns/frame and allocs/frame are of the fastest pass.
 func BenchmarkPipeline(b *testing.B) {
-	n := 200_000
+	n := 1_000_000
+	if testing.Short() {
+		n = 200_000
+	}
 	if v, err := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_FRAMES")); err == nil && v > 0 {
-		n = v // e.g. 1000000, memory permitting (the frames are held in memory)
+		n = v
 	}
 	frames := generated(b, n)
 	dec := decoder.New(decoder.Options{})
 	var p decoder.Packet
-	decodeOnly := func() (time.Duration, time.Duration) {
+	decodeOnly := func() (time.Duration, time.Duration, uint64) {
+		m0 := mallocs()
 		start, cpu := time.Now(), cpuTime()
 		for i := range frames {
 			dec.Decode(frames[i].data, frames[i].lt, &p)
 		}
-		return time.Since(start), cpuTime() - cpu
+		return time.Since(start), cpuTime() - cpu, mallocs() - m0
 	}
 	modes := []struct {
 		name  string
@@ -81,7 +88,8 @@ func BenchmarkPipeline(b *testing.B) {
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
 			records, flows := 0, 0
-			pass := func() (time.Duration, time.Duration) {
+			pass := func() (time.Duration, time.Duration, uint64) {
+				m0 := mallocs()
 				var ra *reassembler.Reassembler
 				if m.ra != nil {
 					ra = reassembler.New(*m.ra)
@@ -117,7 +125,7 @@ func BenchmarkPipeline(b *testing.B) {
 				if tr != nil {
 					tr.Flush(emitF)
 				}
-				return time.Since(start), cpuTime() - cpu
+				return time.Since(start), cpuTime() - cpu, mallocs() - m0
 			}
 			// The machine is shared: the fastest of b.N interleaved passes of
 			// each kind is the least disturbed measure.
@@ -125,17 +133,22 @@ func BenchmarkPipeline(b *testing.B) {
 			// excluded) is the steadier measure on a loaded machine:
 			// cpu-ratio compares it.
 			var td, tf, cd, cf time.Duration
+			var ad, af uint64
 			for range b.N {
-				if d, c := decodeOnly(); td == 0 || d < td {
-					td, cd = d, c
+				if d, c, a := decodeOnly(); td == 0 || d < td {
+					td, cd, ad = d, c, a
 				}
-				if d, c := pass(); tf == 0 || d < tf {
-					tf, cf = d, c
+				if d, c, a := pass(); tf == 0 || d < tf {
+					tf, cf, af = d, c, a
 				}
 			}
 			n := float64(len(frames))
 			b.ReportMetric(n/td.Seconds(), "decode-frames/s")
 			b.ReportMetric(n/tf.Seconds(), "frames/s")
+			b.ReportMetric(float64(td.Nanoseconds())/n, "decode-ns/frame")
+			b.ReportMetric(float64(tf.Nanoseconds())/n, "ns/frame")
+			b.ReportMetric(float64(ad)/n, "decode-allocs/frame")
+			b.ReportMetric(float64(af)/n, "allocs/frame")
 			b.ReportMetric(td.Seconds()/tf.Seconds(), "speed-ratio")
 			b.ReportMetric(cd.Seconds()/cf.Seconds(), "cpu-ratio")
 			b.ReportMetric(float64(records)/float64(b.N), "records")
@@ -172,6 +185,13 @@ func BenchmarkFullPath(b *testing.B) {
 		tr.Flush(emitF)
 	}
 	b.ReportMetric(float64(len(frames)*b.N)/b.Elapsed().Seconds(), "frames/s")
+}
+
+// mallocs returns the number of heap allocations so far.
+func mallocs() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.Mallocs
 }
 
 // cpuTime returns the CPU time (user + system) of the process so far.
