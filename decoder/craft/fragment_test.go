@@ -223,11 +223,11 @@ func TestShuffle(t *testing.T) {
 // panic, and what they return must fit the MTU and reassemble.
 func FuzzFragment(f *testing.F) {
 	v4, _ := craft.Build(&craft.IPv4{TTL: 1, Src: v4A, Dst: v4B, Options: []craft.IPv4Option{craft.IPv4RouterAlert()}},
-		&craft.UDP{SrcPort: 1, DstPort: 2}, craft.Payload(pattern(3000)))
+		&craft.UDP{SrcPort: 1, DstPort: 2}, craft.Payload(pattern(600)))
 	v6, _ := craft.Build(&craft.IPv6{HopLimit: 1, Src: v6A, Dst: v6B}, &craft.IPv6HopByHop{},
-		&craft.IPv6Routing{Addresses: []netip.Addr{v6C}}, &craft.UDP{SrcPort: 1, DstPort: 2}, craft.Payload(pattern(3000)))
-	f.Add(v4, uint16(1500))
-	f.Add(v6, uint16(1280))
+		&craft.IPv6Routing{Addresses: []netip.Addr{v6C}}, &craft.UDP{SrcPort: 1, DstPort: 2}, craft.Payload(pattern(600)))
+	f.Add(v4, uint16(300))
+	f.Add(v6, uint16(200))
 	f.Add(v4[:60], uint16(28))
 	f.Add(v6[:90], uint16(100))
 	f.Fuzz(func(t *testing.T, b []byte, mtu uint16) {
