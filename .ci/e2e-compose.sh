@@ -7,9 +7,12 @@
 # "pcapflow extract --engine inline" of the same file with the same options.
 # Then, each during a large generated capture: kill a decoder, restart the
 # NATS server, scale the decoders 3 -> 1 -> 4; the reports must still be
-# identical. Finally a service with a wrong or a missing password must log
-# a clear error. Everything (containers, networks, volumes, the image) is
-# removed on exit, also when a step fails.
+# identical. A service with a wrong or a missing password must log a clear
+# error. Finally the 3-node cluster variant (docs/deploy/compose.cluster.yaml)
+# replaces the deployment: a capture during which one of the three NATS
+# nodes is killed must still give the identical report. Everything
+# (containers, networks, volumes, the image) is removed on exit, also when
+# a step fails.
 #
 # Environment: E2E_FRAMES (frames of the large capture, default 100000),
 # E2E_KEEP=1 keeps the work folder.
@@ -46,6 +49,7 @@ ENVFILE="$WORK/env"
 for role in INGEST DECODER REASSEMBLER TRACER REPORTER CLIENT; do
   echo "PCAPFLOW_${role}_PASSWORD=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 done >"$ENVFILE"
+echo "PCAPFLOW_CLUSTER_PASSWORD=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$ENVFILE"
 chmod 600 "$ENVFILE"
 CLIENT_PASSWORD=$(sed -n 's/^PCAPFLOW_CLIENT_PASSWORD=//p' "$ENVFILE")
 
@@ -118,8 +122,9 @@ dc ps
 # ingest_capture FILE ID [ingest flags]: submits FILE as capture ID from the
 # host as the client user, waits for its report and fetches it into
 # $WORK/got/ID. Prints the seconds from submission to report ready.
+# (TIMEOUT bounds each command: 60 s for a small capture, 300 s for a large)
 client() {
-  timeout 300 env PCAPFLOW_NATS_URL="$NATS_URL" PCAPFLOW_NATS_USER=client PCAPFLOW_NATS_PASSWORD="$CLIENT_PASSWORD" "$BIN" "$@"
+  timeout "${TIMEOUT:-300}" env PCAPFLOW_NATS_URL="$NATS_URL" PCAPFLOW_NATS_USER=client PCAPFLOW_NATS_PASSWORD="$CLIENT_PASSWORD" "$BIN" "$@"
 }
 submit() {
   local file=$1 id=$2
@@ -130,7 +135,7 @@ submit() {
   # the report comparison below is the verdict.
   client ingest "$file" --capture "$id" --wait "$@" >"$WORK/got/$id.ingest.log" 2>&1 || true
   e=$(date +%s.%N)
-  timeout 120 env PCAPFLOW_NATS_URL="$NATS_URL" PCAPFLOW_NATS_USER=client PCAPFLOW_NATS_PASSWORD="$CLIENT_PASSWORD" \
+  timeout "${TIMEOUT:-120}" env PCAPFLOW_NATS_URL="$NATS_URL" PCAPFLOW_NATS_USER=client PCAPFLOW_NATS_PASSWORD="$CLIENT_PASSWORD" \
     "$BIN" fetch "$id" -o "$WORK/got/$id" >"$WORK/got/$id.fetch.log" 2>&1 ||
     fail "fetch $id: $(cat "$WORK/got/$id.ingest.log" "$WORK/got/$id.fetch.log")"
   echo "$e - $s" | bc
@@ -168,7 +173,7 @@ for f in "${CAPS[@]}"; do
   n=$((n + 1))
   id="small-$n"
   reference "$f" "$id"
-  submit "$f" "$id" >/dev/null
+  TIMEOUT=60 submit "$f" "$id" >/dev/null
   same "$id"
   log "  identical: $(basename "$f")"
 done
@@ -219,19 +224,19 @@ T3=$(submit "$BIG" big3)
 same big3 big
 log "3 decoders: $(printf '%.1f' "$T3")s, $(fps "$T3") frames/s: identical"
 
-# fault FRAC ID ACTION...: submits the large capture as ID in the
-# background, runs ACTION after FRAC of the clean run's time (failing if
-# the capture is already done by then), then waits and compares.
+# fault FRAC ID ACTION [REF]: submits the capture $BIG as ID in the
+# background, runs ACTION after FRAC of the clean run's time $T3 (failing
+# if the capture is already done by then), then waits and compares with
+# the reference REF (default big).
 fault() {
-  local frac=$1 id=$2
-  shift 2
+  local frac=$1 id=$2 action=$3 ref=${4:-big}
   submit "$BIG" "$id" >"$WORK/$id.time" &
   local pid=$!
   sleep "$(echo "$T3 * $frac" | bc -l)"
   kill -0 "$pid" 2>/dev/null || fail "$id: the capture finished before the fault; raise E2E_FRAMES"
-  "$@"
+  "$action"
   wait "$pid" || fail "$id: submit failed"
-  same "$id" big
+  same "$id" "$ref"
   log "$id: $(printf '%.1f' "$(cat "$WORK/$id.time")")s: identical"
 }
 
@@ -284,8 +289,31 @@ done
 
 # Least privilege must not have cost anything: no permission violation in
 # any service's log.
-viol=$(dc logs --no-color 2>&1 | grep -i 'permissions violation' | head -n 3 || true)
-[ -z "$viol" ] || fail "permission violations in the logs: $viol"
+no_violations() {
+  local viol
+  viol=$(dc logs --no-color 2>&1 | grep -i 'permissions violation' | head -n 3 || true)
+  [ -z "$viol" ] || fail "permission violations in the logs: $viol"
+}
+no_violations
+
+# --- the 3-node cluster variant
+log "cluster variant: down, then up with docs/deploy/compose.cluster.yaml"
+dc -f "$WORK/badauth.yaml" down -v --remove-orphans --timeout 10 >/dev/null 2>&1
+DC+=(-f "$ROOT/docs/deploy/compose.cluster.yaml")
+dc up -d >"$WORK/cluster-up.log" 2>&1 || fail "cluster up: $(tail -20 "$WORK/cluster-up.log")"
+dc ps
+MID="$WORK/mid.pcap"
+"$BIN" generate -n 20000 -seed 11 -o "$MID"
+reference "$MID" mid
+TC=$(submit "$MID" clustered)
+same clustered mid
+log "clustered: $(printf '%.1f' "$TC")s: identical"
+kill_node() {
+  log "  docker kill nats3 (one of the three NATS nodes)"
+  docker kill "$(dc ps -q nats3)" >/dev/null
+}
+BIG=$MID T3=$TC fault 0.3 clusterkill kill_node mid
+no_violations
 
 log "throughput on $FRAMES frames (submission to report ready): 1 decoder $(fps "$T1") frames/s, 3 decoders $(fps "$T3") frames/s"
 log "PASS"
