@@ -66,6 +66,11 @@ type flow struct {
 	flipped  bool
 	isn      uint32 // originator's SYN sequence number
 	hasISN   bool
+	// Inline storage for the record's addresses, its first frame numbers
+	// and history letters: a short flow costs one allocation, not five.
+	addrs   [32]byte
+	frames0 [8]uint64
+	hist0   [12]byte
 }
 
 // Flow deadlines (idle timeout, or CloseDelay after FIN/RST) sit in a
@@ -501,6 +506,7 @@ func (t *Tracer) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(*Flow))
 
 func (t *Tracer) newFlow(k flowKey, pi *pktInfo, fromA bool, fi *reporter.FrameInfo) *flow {
 	f := &flow{key: k}
+	f.rec.Frames, f.history = f.frames0[:0:len(f.frames0)], f.hist0[:0:len(f.hist0)]
 	switch pi.proto {
 	case 6:
 		f.cls = classTCP
@@ -526,8 +532,9 @@ func (t *Tracer) newFlow(k flowKey, pi *pktInfo, fromA bool, fi *reporter.FrameI
 		n, f.rec.Version = 16, 6
 	}
 	f.rec.Proto = pi.proto
-	f.rec.Src = append([]byte(nil), src[:n]...)
-	f.rec.Dst = append([]byte(nil), dst[:n]...)
+	copy(f.addrs[:16], src[:])
+	copy(f.addrs[16:], dst[:])
+	f.rec.Src, f.rec.Dst = f.addrs[:n:n], f.addrs[16:16+n:16+n]
 	f.rec.SrcPort, f.rec.DstPort = sp, dp
 	f.rec.First = fi.Index
 	f.rec.FirstSec, f.rec.FirstNsec, f.rec.Digits = fi.Sec, fi.Nsec, fi.Digits
