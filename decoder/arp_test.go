@@ -15,7 +15,7 @@ func TestARP(t *testing.T) {
 				"ethernet.arp.hlen": "6", "ethernet.arp.plen": "4", "ethernet.arp.oper": "request [1]",
 				"ethernet.arp.sha": "02:00:00:00:00:01", "ethernet.arp.spa": "192.168.0.1",
 				"ethernet.arp.tha": "00:00:00:00:00:00", "ethernet.arp.tpa": "192.168.0.2",
-				"ethernet.arp.len": "28", "ethernet.arp.payload": "<absent>",
+				"ethernet.arp.len": "28", "ethernet.arp.raw": "<absent>",
 			},
 		},
 		{

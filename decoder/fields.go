@@ -9,7 +9,7 @@ var partialFielders = [numProtos]func(t *Tree, b []byte, err error){
 // Fields writes the decoded layers of p into t as PyPCAPKit nests them: one
 // object per layer, keyed by the protocol's report key, each inside its
 // parent (ethernet > ipv4 > tcp). The innermost object also holds the
-// undecoded payload ("payload", omitted when empty) and, when a layer
+// undecoded bytes ("raw", omitted when empty; PyPCAPKit also calls them raw) and, when a layer
 // failed, an "error" object with the layer, offset and reason.
 func (p *Packet) Fields(t *Tree) {
 	for i := 0; i < p.N; i++ {
@@ -35,7 +35,7 @@ func (p *Packet) Fields(t *Tree) {
 		t.Close()
 	}
 	if pl := p.Payload(); len(pl) > 0 {
-		t.Bytes("payload", pl)
+		t.Bytes("raw", pl)
 	}
 	for i := 0; i < p.N; i++ {
 		t.Close()

@@ -45,7 +45,7 @@ func TestIGMP(t *testing.T) {
 			chain: "Ethernet:IPv4:IGMP",
 			fields: []inetField{
 				{"ethernet.ipv4.igmp.type", "Leave Group [23]"},
-				{"ethernet.ipv4.igmp.payload", "<missing>"},
+				{"ethernet.ipv4.igmp.raw", "<missing>"},
 			},
 		},
 		{

@@ -71,7 +71,7 @@ func TestESP(t *testing.T) {
 			fields: []inetField{
 				{"ipv4.esp.spi", "4660"},
 				{"ipv4.esp.seq", "7"},
-				{"ipv4.esp.payload", "8a7b6c5d4e3f2011"},
+				{"ipv4.esp.raw", "8a7b6c5d4e3f2011"},
 			},
 		},
 		{

@@ -15,20 +15,20 @@ func TestIPX(t *testing.T) {
 				"ethernet.ipx.type": "NCP [17]", "ethernet.ipx.dst.network": "00000001",
 				"ethernet.ipx.dst.node": "ff:ff:ff:ff:ff:ff", "ethernet.ipx.dst.socket": "NCP [1105]",
 				"ethernet.ipx.src.network": "00000002", "ethernet.ipx.src.node": "02:00:00:00:00:01",
-				"ethernet.ipx.src.socket": "Unknown [16387]", "ethernet.ipx.payload": "01020304",
+				"ethernet.ipx.src.socket": "Unknown [16387]", "ethernet.ipx.raw": "01020304",
 			},
 		},
 		{
 			name: "over PPP", first: ProtoPPP,
 			data:   lhex(t, "ff03 002b"+ipx+"01020304"),
 			chain:  "PPP:IPX",
-			fields: map[string]string{"ppp.protocol": "IPX [43]", "ppp.ipx.payload": "01020304"},
+			fields: map[string]string{"ppp.protocol": "IPX [43]", "ppp.ipx.raw": "01020304"},
 		},
 		{
 			name: "length beyond the capture is kept", first: ProtoIPX,
 			data:   lhex(t, "ffff 0100 00 05 00000001 ffffffffffff 0451 00000002 020000000001 4003 0102"),
 			chain:  "IPX",
-			fields: map[string]string{"ipx.len": "256", "ipx.type": "SPX [5]", "ipx.payload": "0102"},
+			fields: map[string]string{"ipx.len": "256", "ipx.type": "SPX [5]", "ipx.raw": "0102"},
 		},
 		{
 			name: "length below the header", first: ProtoIPX,

@@ -28,7 +28,7 @@ func TestL2TP(t *testing.T) {
 				"l2tp.flags.type": "data [0]", "l2tp.flags.length": "true", "l2tp.flags.sequence": "false",
 				"l2tp.flags.offset": "false", "l2tp.flags.priority": "false", "l2tp.version": "2",
 				"l2tp.len": "16", "l2tp.tunnel_id": "1", "l2tp.session_id": "2", "l2tp.ns": "<absent>",
-				"l2tp.ppp.payload": "01010004",
+				"l2tp.ppp.raw": "01010004",
 			},
 		},
 		{
@@ -44,7 +44,7 @@ func TestL2TP(t *testing.T) {
 			name: "v2 data without length", first: ProtoL2TP,
 			data:   lhex(t, "0102 0001 0002 ff03 c021 01010004"),
 			chain:  "L2TP:PPP",
-			fields: map[string]string{"l2tp.len": "<absent>", "l2tp.flags.priority": "true", "l2tp.ppp.payload": "01010004"},
+			fields: map[string]string{"l2tp.len": "<absent>", "l2tp.flags.priority": "true", "l2tp.ppp.raw": "01010004"},
 		},
 		{
 			name: "v2 control SCCRQ", first: ProtoL2TP,
@@ -54,7 +54,7 @@ func TestL2TP(t *testing.T) {
 				"l2tp.flags.type": "control [1]", "l2tp.len": "31", "l2tp.ns": "0", "l2tp.avps#": "2",
 				"l2tp.avps..mandatory": "true", "l2tp.avps..hidden": "false", "l2tp.avps..len": "8",
 				"l2tp.avps..vendor_id": "0", "l2tp.avps..type": "Message Type [0]",
-				"l2tp.avps..message_type": "SCCRQ [1]", "l2tp.payload": "<absent>",
+				"l2tp.avps..message_type": "SCCRQ [1]", "l2tp.raw": "<absent>",
 			},
 		},
 		{
@@ -69,7 +69,7 @@ func TestL2TP(t *testing.T) {
 			chain: "L2TP",
 			fields: map[string]string{
 				"l2tp.flags.type": "data [0]", "l2tp.version": "3", "l2tp.session_id": "4660",
-				"l2tp.flags.offset": "<absent>", "l2tp.payload": "0102",
+				"l2tp.flags.offset": "<absent>", "l2tp.raw": "0102",
 			},
 		},
 		{
@@ -82,7 +82,7 @@ func TestL2TP(t *testing.T) {
 			name: "v3 data over IP", first: ProtoIPv4,
 			data:   linkIPv4With(115, lhex(t, "00001234 0102")),
 			chain:  "IPv4:L2TP",
-			fields: map[string]string{"ipv4.l2tp.session_id": "4660", "ipv4.l2tp.flags": "<absent>", "ipv4.l2tp.payload": "0102"},
+			fields: map[string]string{"ipv4.l2tp.session_id": "4660", "ipv4.l2tp.flags": "<absent>", "ipv4.l2tp.raw": "0102"},
 		},
 		{
 			name: "v3 control over IP", first: ProtoIPv4,
@@ -91,7 +91,7 @@ func TestL2TP(t *testing.T) {
 			fields: map[string]string{
 				"ipv4.l2tp.session_id": "0", "ipv4.l2tp.flags.type": "control [1]", "ipv4.l2tp.len": "20",
 				"ipv4.l2tp.control_connection_id": "7", "ipv4.l2tp.ns": "1", "ipv4.l2tp.nr": "2",
-				"ipv4.l2tp.avps..message_type": "SCCRQ [1]", "ipv4.l2tp.payload": "<absent>",
+				"ipv4.l2tp.avps..message_type": "SCCRQ [1]", "ipv4.l2tp.raw": "<absent>",
 			},
 		},
 		{

@@ -35,7 +35,7 @@ func TestLLC(t *testing.T) {
 			chain: "Ethernet:LLC",
 			fields: map[string]string{
 				"ethernet.llc.snap.oui": "12", "ethernet.llc.snap.pid": "8192",
-				"ethernet.llc.payload": "0102",
+				"ethernet.llc.raw": "0102",
 			},
 		},
 		{
@@ -44,7 +44,7 @@ func TestLLC(t *testing.T) {
 			chain: "Ethernet:LLC",
 			fields: map[string]string{
 				"ethernet.llc.dsap": "Spanning Tree [66]", "ethernet.llc.ig": "false",
-				"ethernet.llc.cr": "false", "ethernet.llc.payload": "00000000",
+				"ethernet.llc.cr": "false", "ethernet.llc.raw": "00000000",
 			},
 		},
 		{
@@ -53,7 +53,7 @@ func TestLLC(t *testing.T) {
 			chain: "Ethernet:LLC",
 			fields: map[string]string{
 				"ethernet.llc.dsap": "NetBIOS [240]", "ethernet.llc.cr": "true",
-				"ethernet.llc.control": "2572", "ethernet.llc.payload": "0102",
+				"ethernet.llc.control": "2572", "ethernet.llc.raw": "0102",
 			},
 		},
 		{

@@ -32,7 +32,7 @@ func TestMPLS(t *testing.T) {
 			name: "pseudowire payload is raw", first: ProtoMPLS,
 			data:   lhex(t, "00011140 00000000 0102"),
 			chain:  "MPLS",
-			fields: map[string]string{"mpls.payload": "000000000102"},
+			fields: map[string]string{"mpls.raw": "000000000102"},
 		},
 		{
 			name: "no bottom of stack", first: ProtoMPLS,

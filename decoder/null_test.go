@@ -39,7 +39,7 @@ func TestNull(t *testing.T) {
 		{
 			name: "unknown family is raw", first: ProtoNull,
 			data: lhex(t, "07000000 0102"), chain: "Null",
-			fields: map[string]string{"null.family": "AF_ISO [7]", "null.payload": "0102"},
+			fields: map[string]string{"null.family": "AF_ISO [7]", "null.raw": "0102"},
 		},
 		{
 			name: "loop is network byte order", first: ProtoLoop,

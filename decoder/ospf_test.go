@@ -24,7 +24,7 @@ func TestOSPF(t *testing.T) {
 				"ipv4.ospf.hello.options": "2", "ipv4.ospf.hello.priority": "1",
 				"ipv4.ospf.hello.dead_interval": "40", "ipv4.ospf.hello.dr": "192.168.0.1",
 				"ipv4.ospf.hello.bdr": "0.0.0.0", "ipv4.ospf.hello.neighbors#": "1",
-				"ipv4.ospf.hello.neighbors.": "192.168.0.2", "ipv4.ospf.payload": "<absent>",
+				"ipv4.ospf.hello.neighbors.": "192.168.0.2", "ipv4.ospf.raw": "<absent>",
 				"ipv4.ospf.trailer": "deadbeef",
 			},
 		},
@@ -38,7 +38,7 @@ func TestOSPF(t *testing.T) {
 				"ospf.auth.auth_data_len": "16", "ospf.auth.crypto_seq": "5",
 				"ospf.db_desc.mtu": "1500", "ospf.db_desc.options": "66", "ospf.db_desc.flags.i": "true",
 				"ospf.db_desc.flags.m": "true", "ospf.db_desc.flags.ms": "true", "ospf.db_desc.seq": "4660",
-				"ospf.db_desc.lsa_headers#": "0", "ospf.payload": "<absent>", "ospf.trailer": "<absent>",
+				"ospf.db_desc.lsa_headers#": "0", "ospf.raw": "<absent>", "ospf.trailer": "<absent>",
 			},
 		},
 		{

@@ -29,7 +29,7 @@ func TestPPP(t *testing.T) {
 		{
 			name: "LCP is named and raw", first: ProtoPPP,
 			data: lhex(t, "ff03 c021 01010004"), chain: "PPP",
-			fields: map[string]string{"ppp.protocol": "LCP [49185]", "ppp.payload": "01010004"},
+			fields: map[string]string{"ppp.protocol": "LCP [49185]", "ppp.raw": "01010004"},
 		},
 		{
 			name: "even protocol", first: ProtoPPP,
@@ -63,14 +63,14 @@ func TestPPPoE(t *testing.T) {
 				"ethernet.pppoe.version": "1", "ethernet.pppoe.type": "1",
 				"ethernet.pppoe.code": "Session Data [0]", "ethernet.pppoe.session_id": "4660",
 				"ethernet.pppoe.len": "22", "ethernet.pppoe.tags": "<absent>",
-				"ethernet.pppoe.ppp.ipv4.payload": "<absent>",
+				"ethernet.pppoe.ppp.ipv4.raw": "<absent>",
 			},
 		},
 		{
 			name: "session length trims the padding", first: ProtoEthernet,
 			data:   lhex(t, eth+"8864 1100 1234 0006 c021 01010004 00000000"),
 			chain:  "Ethernet:PPPoE:PPP",
-			fields: map[string]string{"ethernet.pppoe.ppp.payload": "01010004"},
+			fields: map[string]string{"ethernet.pppoe.ppp.raw": "01010004"},
 		},
 		{
 			name: "discovery PADI tags", first: ProtoEthernet,
@@ -79,7 +79,7 @@ func TestPPPoE(t *testing.T) {
 			fields: map[string]string{
 				"ethernet.pppoe.code": "PADI [9]", "ethernet.pppoe.tags#": "2",
 				"ethernet.pppoe.tags..type": "Service-Name [257]", "ethernet.pppoe.tags..len": "0",
-				"ethernet.pppoe.payload": "<absent>",
+				"ethernet.pppoe.raw": "<absent>",
 			},
 		},
 		{

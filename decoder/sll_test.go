@@ -46,13 +46,13 @@ func TestSLL(t *testing.T) {
 			name: "v1 CAN is raw", first: ProtoSLL,
 			data:   lhex(t, "0000 0118 0000 0000000000000000 000c 0102"),
 			chain:  "SLL",
-			fields: map[string]string{"sll.protocol": "CAN [12]", "sll.hatype": "CAN [280]", "sll.payload": "0102"},
+			fields: map[string]string{"sll.protocol": "CAN [12]", "sll.hatype": "CAN [280]", "sll.raw": "0102"},
 		},
 		{
 			name: "v1 Netlink protocol is not an EtherType", first: ProtoSLL,
 			data:   lhex(t, "0004 0338 0000 0000000000000000 0800 0102"),
 			chain:  "SLL",
-			fields: map[string]string{"sll.protocol": "Netlink [2048]", "sll.payload": "0102"},
+			fields: map[string]string{"sll.protocol": "Netlink [2048]", "sll.raw": "0102"},
 		},
 		{
 			name: "v1 truncated", first: ProtoSLL,

@@ -282,7 +282,7 @@ func TestVLAN(t *testing.T) {
 			data:  lhex(t, eth+"8100 0005 88b5 01020304"),
 			chain: "Ethernet:VLAN",
 			fields: map[string]string{
-				"ethernet.vlan.type": "Unknown [34997]", "ethernet.vlan.payload": "01020304",
+				"ethernet.vlan.type": "Unknown [34997]", "ethernet.vlan.raw": "01020304",
 			},
 		},
 		{

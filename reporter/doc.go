@@ -76,7 +76,7 @@
 //	ethernet      object  the first layer, keyed by protocol (decoder.Proto.Key);
 //	  ...                 its fields, then the next layer nested inside it
 //	  ipv4        object  (ethernet > ipv4 > tcp > http), the innermost
-//	    ...               layer holding "payload" (undecoded bytes) and, when a
+//	    ...               layer holding "raw" (undecoded bytes) and, when a
 //	                      layer failed, "error" {layer, offset, reason}
 //	protocols     string  the protocol chain, "Ethernet:IPv4:TCP" ("Raw" when
 //	                      no layer was decoded)
