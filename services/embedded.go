@@ -115,7 +115,7 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 	}
 	defer decConn.Close()
 	g.Go(func() error {
-		d := NewDecoder(decConn, DecoderConfig{Workers: max(2, runtime.GOMAXPROCS(0))})
+		d := NewDecoder(decConn, DecoderConfig{Workers: max(2, runtime.GOMAXPROCS(0)), NoEvents: true}) // no subscriber can reach an in-process server
 		if err := d.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
@@ -145,7 +145,7 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 		defer stop() // the report is the last stage: stop the others
 		eo := &sinkOutput{s: out, o: o}
 		var verr error
-		rs, verr = renderCapture(gctx, ingConn, cs, eo, eo.frame)
+		rs, verr = renderCapture(gctx, ingConn, cs, eo, eo.frame, true)
 		return eo.finish(rs, verr)
 	})
 	err = g.Wait()
