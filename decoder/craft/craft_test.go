@@ -244,7 +244,7 @@ func TestBuildRoundTrip(t *testing.T) {
 			fields: []field{
 				{"ethernet/ipv4/len", "32"}, {"ethernet/ipv4/protocol", "1"},
 				{"ethernet/ipv4/icmp/type", "0"}, {"ethernet/ipv4/icmp/id", "119"},
-				{"ethernet/ipv4/icmp/seq", "3"}, {"ethernet/ipv4/icmp/payload", "70696e67"},
+				{"ethernet/ipv4/icmp/seq", "3"}, {"ethernet/ipv4/icmp/raw", "70696e67"},
 			},
 			check: func(t *testing.T, p gopacket.Packet) {
 				if n := len(p.Data()); n != 60 {
@@ -337,7 +337,7 @@ func TestBuildRoundTrip(t *testing.T) {
 				{"ethernet/ipv6/hopopt/ipv6_opts/ipv6_route/ipv6_frag/id", "16909060"},
 				{"ethernet/ipv6/hopopt/ipv6_opts/ipv6_route/ipv6_frag/mf", "false"},
 				{"ethernet/ipv6/hopopt/ipv6_opts/ipv6_route/ipv6_frag/udp/len", "13"},
-				{"ethernet/ipv6/hopopt/ipv6_opts/ipv6_route/ipv6_frag/udp/payload", "68656c6c6f"},
+				{"ethernet/ipv6/hopopt/ipv6_opts/ipv6_route/ipv6_frag/udp/raw", "68656c6c6f"},
 			},
 			check: func(t *testing.T, p gopacket.Packet) {
 				for _, lt := range []gopacket.LayerType{layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Destination,
