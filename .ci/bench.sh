@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks pcapflow on a generated capture and prints a table:
 #  - decode: pcapflow vs gopacket's DecodingLayerParser, same frames, same run
-#  - read: the ingest reader
+#  - read: the ingest reader, alone and followed by each decoder
 #  - extract -f json of the whole capture: frames/s and peak RSS
 #  - tshark -T json on a prefix of the same capture (when tshark is installed)
 #
@@ -43,12 +43,13 @@ echo "   $size_mb MiB in ${gen_s}s"
 
 echo "== decode and read benchmarks (benchtime $BENCHTIME)"
 bench=$(PCAPFLOW_BENCH_CAPTURE="$work/bench.pcap" go test ./decoder -run '^$' \
-  -bench '^Benchmark(Decode|DecodeRatio|Read)$' -benchtime "$BENCHTIME" -count 1)
+  -bench '^Benchmark(Decode|DecodeRatio|Read|ReadDecode)$' -benchtime "$BENCHTIME" -count 1)
 echo "$bench"
 line() { grep -E "^$1(-[0-9]+)?[[:space:]]" <<<"$bench" || true; }
 p_line=$(line BenchmarkDecode/pcapflow); g_line=$(line BenchmarkDecode/gopacket)
 pc_line=$(line BenchmarkDecode/pcapflow-cold); gc_line=$(line BenchmarkDecode/gopacket-cold)
 r_line=$(line BenchmarkDecodeRatio); rd_line=$(line BenchmarkRead)
+rdp_line=$(line BenchmarkReadDecode/pcapflow); rdg_line=$(line BenchmarkReadDecode/gopacket)
 
 echo "== extract -f json of the whole capture"
 t0=$(now)
@@ -84,6 +85,7 @@ printf '%-44s %14s %14s %10s\n' "decode frames/s, same loop (median ratio)" "$(m
 printf '%-44s %14s %14s %10s\n' "  ratio of summed times" "" "" "$(metric "$r_line" total-ratio)"
 printf '%-44s %14s %14s %10s\n' "decode allocs/frame" "$(metric "$p_line" allocs/op)" "$(metric "$g_line" allocs/op)" ""
 printf '%-44s %14s %14s %10s\n' "read frames/s (ingest reader, in memory)" "$(metric "$rd_line" frames/s)" "" ""
+printf '%-44s %14s %14s %10s\n' "read + decode ns/frame (same reader)" "$(metric "$rdp_line" ns/frame)" "$(metric "$rdg_line" ns/frame)" "$(awk -v a="$(metric "$rdp_line" ns/frame)" -v b="$(metric "$rdg_line" ns/frame)" 'BEGIN { if (a > 0) printf "%.2f", b / a }')"
 printf '%-44s %14s %14s %10s\n' "generate seconds" "$gen_s" "" ""
 printf '%-44s %14s %14s %10s\n' "generate peak RSS MiB" "$(peak_rss "$work/gen.time")" "" ""
 printf '%-44s %14s %14s %10s\n' "extract -f json frames/s (whole capture)" "$ext_fps" "" ""
