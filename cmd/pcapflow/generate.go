@@ -16,11 +16,12 @@ const generateUsage = `Usage: pcapflow generate -n FRAMES [-seed N] -o FILE [--p
                          [-max-body BYTES] [-traffic KINDS] [-tag-all]
 
 Write a deterministic synthetic capture: the same options always give a
-byte-identical file (and a smaller -n gives a prefix of a larger one). The traffic is a realistic mix of hundreds of
-concurrent flows: TCP connections carrying HTTP (handshake, requests and
-responses of varied sizes, retransmissions, out-of-order segments, FIN or RST
-close), UDP/DNS queries and answers, IPv6 TCP and UDP, fragmented IPv4 and
-IPv6 datagrams, 802.1Q and QinQ tagged frames, ARP and ICMP echo.
+byte-identical file, and a smaller -n gives a prefix of a larger one. The
+traffic is a realistic mix of hundreds of concurrent flows: TCP connections
+carrying HTTP (handshake, requests and responses of varied sizes,
+retransmissions, out-of-order segments, FIN or RST close), UDP/DNS queries and
+answers, IPv6 TCP and UDP, fragmented IPv4 and IPv6 datagrams, 802.1Q and QinQ
+tagged frames, ARP, ICMP echo and ICMPv6 neighbour discovery.
 
 Flags:
 `
