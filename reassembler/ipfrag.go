@@ -82,7 +82,17 @@ type fragTable struct {
 	head, tail *datagram
 	mem        int
 	stats      *Stats
+	// bufs holds the payload buffers of ended datagrams; holes is scratch
+	// space for fill.
+	bufs  bufPool
+	holes []hole
 }
+
+// Datagram payload buffers come in classes of 2, 8 and 32 KiB, and
+// MaxDatagramBytes; at most fragPoolBytes of them are kept for reuse.
+var fragClass = []int{2 << 10, 8 << 10, 32 << 10}
+
+const fragPoolBytes = 4 << 20
 
 func (ft *fragTable) link(d *datagram) {
 	d.prev = ft.tail
@@ -285,7 +295,8 @@ func (ft *fragTable) add(fi *reporter.FrameInfo, f *fragment, now int64, emit fu
 			}
 			d.differs = d.differs || diff
 		}
-		d.holes = fill(d.holes, d.buf, first, last, data)
+		ft.holes = fill(ft.holes[:0], d.holes, d.buf, first, last, data)
+		d.holes = append(d.holes[:0], ft.holes...)
 	}
 	if !f.mf && d.total < 0 {
 		d.total = int64(end)
@@ -296,6 +307,8 @@ func (ft *fragTable) add(fi *reporter.FrameInfo, f *fragment, now int64, emit fu
 		ft.remove(d)
 		ft.stats.Datagrams++
 		emit(d, "")
+		ft.bufs.retire(d.buf)
+		d.buf = nil
 		return
 	}
 	for ft.mem > cfg.MaxFragBytes && ft.head != nil {
@@ -303,21 +316,10 @@ func (ft *fragTable) add(fi *reporter.FrameInfo, f *fragment, now int64, emit fu
 	}
 }
 
+// grow extends d.buf to need bytes. The bytes added are not cleared: they
+// lie in holes, which are never read.
 func (ft *fragTable) grow(d *datagram, need int) {
-	if need <= cap(d.buf) {
-		d.buf = d.buf[:need]
-		return
-	}
-	c := 2 * cap(d.buf)
-	if c < need {
-		c = need
-	}
-	if c > ft.cfg.MaxDatagramBytes {
-		c = ft.cfg.MaxDatagramBytes
-	}
-	nb := make([]byte, need, c)
-	copy(nb, d.buf)
-	d.buf = nb
+	d.buf = ft.bufs.grow(d.buf, need)[:need]
 }
 
 func (ft *fragTable) account(d *datagram) {
@@ -334,6 +336,7 @@ func (ft *fragTable) kill(d *datagram, reason string, emit func(*datagram, strin
 		emit(d, reason)
 	}
 	d.dead = reason
+	ft.bufs.retire(d.buf)
 	d.buf, d.holes, d.frames = nil, nil, nil
 	ft.account(d)
 }
@@ -347,6 +350,8 @@ func (ft *fragTable) expire(d *datagram, reason string, emit func(*datagram, str
 	if ft.cfg.Strict {
 		emit(d, reason)
 	}
+	ft.bufs.retire(d.buf)
+	d.buf = nil
 }
 
 func (ft *fragTable) evictOldest(emit func(*datagram, string)) {
@@ -405,8 +410,8 @@ func overlap(holes []hole, buf []byte, first uint32, data []byte) (n int, differ
 
 // fill copies the parts of data (bytes first..last) that fall in holes
 // into buf and returns the updated hole list (RFC 815, steps 1-8).
-func fill(holes []hole, buf []byte, first, last uint32, data []byte) []hole {
-	out := holes[:0:0]
+// The new list is appended to out, which must not share holes' memory.
+func fill(out, holes []hole, buf []byte, first, last uint32, data []byte) []hole {
 	changed := false
 	for _, h := range holes {
 		if first > h.last || last < h.first {
@@ -424,7 +429,7 @@ func fill(holes []hole, buf []byte, first, last uint32, data []byte) []hole {
 		}
 	}
 	if !changed {
-		return holes
+		return append(out[:0], holes...)
 	}
 	return out
 }

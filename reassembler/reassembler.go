@@ -88,8 +88,10 @@ type Reassembler struct {
 func New(cfg Config) *Reassembler {
 	c := cfg.withDefaults()
 	r := &Reassembler{cfg: c}
-	r.frag = fragTable{cfg: &r.cfg, m: make(map[fragKey]*datagram), stats: &r.stats}
-	r.tcp = tcpTable{cfg: &r.cfg, m: make(map[connKey]*conn), stats: &r.stats}
+	r.frag = fragTable{cfg: &r.cfg, m: make(map[fragKey]*datagram), stats: &r.stats,
+		bufs: newBufPool(fragClass, r.cfg.MaxDatagramBytes, fragPoolBytes)}
+	r.tcp = tcpTable{cfg: &r.cfg, m: make(map[connKey]*conn), stats: &r.stats,
+		bufs: newBufPool(bufClass, r.cfg.MaxStreamBytes, poolBytes)}
 	r.fragEmit = r.datagramDone
 	r.tcpEmit = r.streamDone
 	return r
@@ -191,9 +193,15 @@ func (r *Reassembler) streamDone(c *conn, reason string) {
 	}
 }
 
+// release returns the buffers that the records just emitted lent.
+func (r *Reassembler) release() {
+	r.tcp.bufs.release()
+	r.frag.bufs.release()
+}
+
 func (r *Reassembler) flushOut(emit func(Record)) {
 	if len(r.out) == 0 {
-		r.tcp.release()
+		r.release()
 		return
 	}
 	if len(r.out) > 1 {
@@ -205,5 +213,5 @@ func (r *Reassembler) flushOut(emit func(Record)) {
 	}
 	r.out = r.out[:0]
 	// The records lent the buffers of their streams until now.
-	r.tcp.release()
+	r.release()
 }

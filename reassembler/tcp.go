@@ -139,14 +139,9 @@ type tcpTable struct {
 	heap  []*conn
 	mem   int
 	stats *Stats
-	// free holds the buffers of ended streams for reuse, per size class
-	// (the last class: buffers of exactly MaxStreamBytes), at most
-	// poolBytes of capacity in all.
-	free     [len(bufClass) + 1][][]byte
-	poolSize int
-	// retired holds the buffers of streams whose records are being
-	// emitted: they go back to the pool once emit has returned.
-	retired [][]byte
+	// bufs holds the direction buffers of ended streams (classes of
+	// bufClass, and MaxStreamBytes).
+	bufs bufPool
 }
 
 // A direction's bytes are kept contiguous, so that its record can lend
@@ -154,66 +149,17 @@ type tcpTable struct {
 // ..., 2 MiB, or MaxStreamBytes when that is smaller), so the bytes copied
 // on growth stay under a third of the stream; buffers of ended streams are
 // reused, so that a warm table neither allocates nor clears memory.
-var bufClass = [...]int{2 << 10, 8 << 10, 32 << 10, 128 << 10, 512 << 10, 2 << 20}
+var bufClass = []int{2 << 10, 8 << 10, 32 << 10, 128 << 10, 512 << 10, 2 << 20}
 
-// poolBytes bounds the capacity kept in the buffer pool.
+// poolBytes bounds the capacity kept in the stream buffer pool.
 const poolBytes = 32 << 20
 
 type store struct {
 	b []byte // kept bytes
 }
 
-// class returns the pool class of a buffer capacity, or -1.
-func (tt *tcpTable) class(c int) int {
-	for i, s := range bufClass {
-		if c == s {
-			return i
-		}
-	}
-	if c == tt.cfg.MaxStreamBytes {
-		return len(bufClass)
-	}
-	return -1
-}
-
-// buf returns an empty buffer of capacity at least need (need is at most
-// MaxStreamBytes).
-func (tt *tcpTable) buf(need int) []byte {
-	size := tt.cfg.MaxStreamBytes
-	for _, s := range bufClass {
-		if s >= need {
-			size = min(s, size)
-			break
-		}
-	}
-	if cls := tt.class(size); cls >= 0 {
-		if k := len(tt.free[cls]); k > 0 {
-			b := tt.free[cls][k-1]
-			tt.free[cls][k-1] = nil
-			tt.free[cls] = tt.free[cls][:k-1]
-			tt.poolSize -= cap(b)
-			return b[:0]
-		}
-	}
-	return make([]byte, 0, size)
-}
-
 func (tt *tcpTable) appendStore(s *store, b []byte) {
-	if n := len(s.b) + len(b); n > cap(s.b) {
-		nb := append(tt.buf(n), s.b...)
-		tt.put(s.b)
-		s.b = nb
-	}
-	s.b = append(s.b, b...)
-}
-
-// put returns a buffer to the pool (if it is of a pooled size and the pool
-// has room).
-func (tt *tcpTable) put(b []byte) {
-	if cls := tt.class(cap(b)); cls >= 0 && tt.poolSize+cap(b) <= poolBytes {
-		tt.free[cls] = append(tt.free[cls], b[:0])
-		tt.poolSize += cap(b)
-	}
+	s.b = append(tt.bufs.grow(s.b, len(s.b)+len(b)), b...)
 }
 
 // equal reports whether the kept bytes at index i equal b (false when
@@ -226,21 +172,10 @@ func (s *store) equal(i int, b []byte) bool {
 }
 
 // retire hands a store's buffer to the pool once the records being
-// emitted, which may lend it, are out (see release).
+// emitted, which may lend it, are out (see Reassembler.flushOut).
 func (tt *tcpTable) retire(s *store) {
-	if cap(s.b) > 0 {
-		tt.retired = append(tt.retired, s.b)
-	}
+	tt.bufs.retire(s.b)
 	*s = store{}
-}
-
-// release returns the retired buffers to the pool.
-func (tt *tcpTable) release() {
-	for i, b := range tt.retired {
-		tt.put(b)
-		tt.retired[i] = nil
-	}
-	tt.retired = tt.retired[:0]
 }
 
 // The idle deadlines of open connections sit in a min-heap ordered by

@@ -130,7 +130,9 @@ type Tracer struct {
 	frag     *reassembler.Reassembler
 	fdec     *decoder.Decoder
 	fpkt     decoder.Packet
-	fdone    *reassembler.Datagram
+	fwant    bool // inside fragment: the first datagram completed is read
+	fdone    bool // a datagram completed
+	fok      bool // and its flow was read into pkt
 	fragEmit func(reassembler.Record)
 	// With a Sink, fragments are held (copied, at most maxHeld bytes,
 	// oldest dropped first) until their datagram completes, so that a
@@ -191,7 +193,7 @@ func (t *Tracer) dropHeld(idx uint64) {
 // release writes the held fragments of the datagram just completed (all
 // its frames but the current one) to the flow's sink, in frame order.
 func (t *Tracer) release(f *Flow, current uint64) {
-	frames := slices.Clone(t.fframes)
+	frames := t.fframes // a copy made in fragEmit
 	t.fframes = nil
 	slices.Sort(frames)
 	var p decoder.Packet
@@ -211,9 +213,15 @@ func (t *Tracer) release(f *Flow, current uint64) {
 // New returns a Tracer; invalid limits take their defaults.
 func New(cfg Config) *Tracer {
 	t := &Tracer{cfg: cfg.withDefaults(), m: make(map[flowKey]*flow)}
+	// A datagram record lends its bytes only during the emit call: the
+	// flow it belongs to is read there.
 	t.fragEmit = func(r reassembler.Record) {
-		if r.Datagram != nil && r.Datagram.Complete {
-			t.fdone = r.Datagram
+		if d := r.Datagram; d != nil && d.Complete && t.fwant {
+			t.fwant, t.fdone = false, true
+			t.fok = t.datagramInfo(d)
+			if t.cfg.Sink != nil {
+				t.fframes = slices.Clone(d.Frames)
+			}
 		}
 	}
 	return t
@@ -388,27 +396,25 @@ func (t *Tracer) fragment(fi *reporter.FrameInfo, p *decoder.Packet) (*pktInfo, 
 		t.frag = reassembler.New(reassembler.Config{IPv4: true, IPv6: true})
 		t.fdec = decoder.New(decoder.Options{})
 	}
-	t.fdone = nil
+	t.fwant, t.fdone, t.fok = true, false, false
 	t.frag.Add(*fi, p, t.fragEmit)
-	d := t.fdone
-	if d == nil {
+	t.fwant = false
+	if !t.fdone {
 		t.hold(fi, p)
 		return nil, false
 	}
-	t.fdone = nil
-	t.fframes = d.Frames
-	pi, ok := t.datagramInfo(d)
-	if !ok {
+	if !t.fok {
 		for _, idx := range t.fframes {
 			t.dropHeld(idx)
 		}
 		t.fframes = nil
+		return nil, false
 	}
-	return pi, ok
+	return &t.pkt, true
 }
 
-// datagramInfo reads the flow of a reassembled datagram.
-func (t *Tracer) datagramInfo(d *reassembler.Datagram) (*pktInfo, bool) {
+// datagramInfo reads the flow of a reassembled datagram into t.pkt.
+func (t *Tracer) datagramInfo(d *reassembler.Datagram) bool {
 	var first decoder.Proto
 	switch d.Protocol {
 	case 6:
@@ -420,22 +426,22 @@ func (t *Tracer) datagramInfo(d *reassembler.Datagram) (*pktInfo, bool) {
 	case 58:
 		first = decoder.ProtoICMPv6
 	default:
-		return nil, false
+		return false
 	}
 	t.fdec.DecodeFrom(d.Payload, first, &t.fpkt)
 	pi := &t.pkt
 	// A tunnel inside the datagram (UDP/GTP/IP/TCP) has its own addresses.
 	if t.parse(&t.fpkt, pi) {
-		return pi, true
+		return true
 	}
 	*pi = pktInfo{v6: d.Version == 6}
 	copy(pi.src[:], d.Src)
 	copy(pi.dst[:], d.Dst)
 	ti := transportLayer(&t.fpkt)
 	if ti != 0 || !t.transport(&t.fpkt, ti, pi) {
-		return nil, false
+		return false
 	}
-	return pi, true
+	return true
 }
 
 func nanos(sec int64, nsec uint32) int64 { return sec*1e9 + int64(nsec) }
@@ -749,7 +755,6 @@ func (t *Tracer) Advance(sec int64, nsec uint32, atIndex uint64, emit func(*Flow
 	t.at, t.adv = atIndex, true
 	if t.frag != nil {
 		t.frag.Advance(sec, nsec, atIndex, t.fragEmit)
-		t.fdone = nil
 		// Fragments of datagrams that can no longer complete.
 		t.trimHeld(now - int64(reassembler.DefaultFragTimeout6))
 	}

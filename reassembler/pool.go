@@ -1,0 +1,91 @@
+package reassembler
+
+// bufPool keeps the byte buffers of ended streams and datagrams for reuse,
+// in size classes, at most limit bytes of capacity in all, so that a warm
+// Reassembler neither allocates nor clears them. Buffers lent to the
+// records being emitted are retired first and come back to the pool only
+// once emit has returned (release).
+type bufPool struct {
+	class   []int // capacities, ascending
+	max     int   // the largest buffer: a class of its own when no class fits
+	limit   int
+	size    int
+	free    [][][]byte // per class, then the max-sized buffers
+	retired [][]byte
+}
+
+func newBufPool(class []int, max, limit int) bufPool {
+	return bufPool{class: class, max: max, limit: limit, free: make([][][]byte, len(class)+1)}
+}
+
+// classOf returns the pool class of a buffer capacity, or -1.
+func (bp *bufPool) classOf(c int) int {
+	for i, s := range bp.class {
+		if c == s {
+			return i
+		}
+	}
+	if c == bp.max {
+		return len(bp.class)
+	}
+	return -1
+}
+
+// get returns an empty buffer of capacity at least need: the smallest
+// class that holds need bytes, but at most max (need <= max).
+func (bp *bufPool) get(need int) []byte {
+	size := bp.max
+	for _, s := range bp.class {
+		if s >= need {
+			size = min(s, size)
+			break
+		}
+	}
+	if cls := bp.classOf(size); cls >= 0 {
+		if k := len(bp.free[cls]); k > 0 {
+			b := bp.free[cls][k-1]
+			bp.free[cls][k-1] = nil
+			bp.free[cls] = bp.free[cls][:k-1]
+			bp.size -= cap(b)
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, size)
+}
+
+// grow returns b with room for need bytes, its bytes kept (b goes back
+// to the pool when replaced).
+func (bp *bufPool) grow(b []byte, need int) []byte {
+	if need <= cap(b) {
+		return b
+	}
+	nb := append(bp.get(need), b...)
+	bp.put(b)
+	return nb
+}
+
+// put returns a buffer to the pool, if it is of a pooled size and the
+// pool has room.
+func (bp *bufPool) put(b []byte) {
+	if cls := bp.classOf(cap(b)); cls >= 0 && bp.size+cap(b) <= bp.limit {
+		bp.free[cls] = append(bp.free[cls], b[:0])
+		bp.size += cap(b)
+	}
+}
+
+// retire hands a buffer that a record being emitted may lend to the pool
+// once the emit calls are over.
+func (bp *bufPool) retire(b []byte) {
+	if cap(b) > 0 {
+		bp.retired = append(bp.retired, b)
+	}
+}
+
+// release returns the retired buffers to the pool.
+func (bp *bufPool) release() {
+	for i, b := range bp.retired {
+		bp.put(b)
+		bp.retired[i] = nil
+	}
+	bp.retired = bp.retired[:0]
+}
