@@ -32,14 +32,14 @@
 //
 // # Ownership
 //
-// A record is valid only during the emit call that receives it: a Stream
-// record lends the Reassembler's working buffers (each direction's Data,
-// Frames, Segments, Gaps, and the Messages analysed from them, whose
-// Body may alias Data), which are reused for other streams once emit
-// returns. A consumer that keeps a record past emit keeps Record.Clone();
-// encoding it (msgpack) or writing its report block (Fields) inside emit
-// needs no copy. Datagram records currently own their bytes, but
-// consumers should not rely on it. No record ever aliases a frame's bytes.
+// A record is valid only during the emit call that receives it: it lends
+// the Reassembler's working buffers (a Datagram's Payload and Chunks, a
+// Stream direction's Data, and the Messages analysed from it, whose Body
+// may alias Data), which are reused for other datagrams and streams once
+// emit returns. A consumer that keeps a record past emit keeps
+// Record.Clone(); encoding it (msgpack) or writing its report block
+// (Fields) inside emit needs no copy. No record ever aliases a frame's
+// bytes.
 //
 // Strict (PyPCAPKit's --strict) also emits what could not be completed,
 // marked incomplete: a datagram with the holes left, a stream with its gaps
