@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -51,6 +52,10 @@ func BusOptions(o *ExtractOptions) bus.Options {
 	}
 	return bo
 }
+
+// embeddedAhead bounds the batches ingest publishes ahead of the report in
+// the embedded engine.
+const embeddedAhead = 48
 
 // extractEmbedded is the embedded engine: an embedded NATS server with
 // JetStream (file storage in a temporary directory) and every stage as a
@@ -134,9 +139,21 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 		}
 		g.Go(func() error { return s.Run(gctx) })
 	}
+	// Ingest runs at most embeddedAhead batches ahead of the report: what
+	// is in flight stays in the server's caches and memory stays flat.
+	var rendered atomic.Uint64
 	var readErr error
 	g.Go(func() error {
-		is, err := Ingest(gctx, ingConn, r, capture, bo)
+		is, err := ingestPaced(gctx, ingConn, r, capture, bo, func(ctx context.Context, seq uint64) error {
+			for seq > rendered.Load()+embeddedAhead {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(time.Millisecond):
+				}
+			}
+			return nil
+		})
 		readErr = is.ReadErr
 		return err
 	})
@@ -145,7 +162,7 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 		defer stop() // the report is the last stage: stop the others
 		eo := &sinkOutput{s: out, o: o}
 		var verr error
-		rs, verr = renderCapture(gctx, ingConn, cs, eo, eo.frame, true)
+		rs, verr = renderCaptureBatches(gctx, ingConn, cs, eo, eo.frame, true, func(seq uint64) { rendered.Store(seq) })
 		return eo.finish(rs, verr)
 	})
 	err = g.Wait()

@@ -43,6 +43,14 @@ type IngestStats struct {
 // truncated file) ends the capture with the error in its end marker and in
 // IngestStats.ReadErr; the error returned is the bus's (or ctx's).
 func Ingest(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture string, opts bus.Options) (IngestStats, error) {
+	return ingestPaced(ctx, c, r, capture, opts, nil)
+}
+
+// ingestPaced is Ingest with pace, when not nil, called before each batch
+// is published with its sequence: it may block to keep ingest from running
+// too far ahead of the consumers (the embedded engine keeps its working
+// set, and so the server's block caches, small that way).
+func ingestPaced(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture string, opts bus.Options, pace func(context.Context, uint64) error) (IngestStats, error) {
 	var st IngestStats
 	if err := bus.ValidCapture(capture); err != nil {
 		return st, err
@@ -84,6 +92,11 @@ func Ingest(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture string
 		}
 		st.Batches++
 		batch.Seq = st.Batches
+		if pace != nil {
+			if err := pace(ctx, batch.Seq); err != nil {
+				return err
+			}
+		}
 		data, err := msgpack.Marshal(&batch)
 		if err != nil {
 			return err

@@ -55,6 +55,13 @@ type reportStats struct {
 // cheaper. Without it the carried trees are rendered as they are.
 func renderCapture(ctx context.Context, c *jsbus.Conn, st *CaptureState, out reportOutput,
 	onFrame func(f *bus.DecodedFrame), rebuild bool) (*reportStats, error) {
+	return renderCaptureBatches(ctx, c, st, out, onFrame, rebuild, nil)
+}
+
+// renderCaptureBatches is renderCapture with onBatch, when not nil, called
+// with the sequence of every batch rendered.
+func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, out reportOutput,
+	onFrame func(f *bus.DecodedFrame), rebuild bool, onBatch func(uint64)) (*reportStats, error) {
 	capture := st.Capture
 	// The registry entry precedes the metadata: wait for it.
 	var meta bus.CaptureMeta
@@ -75,6 +82,7 @@ func renderCapture(ctx context.Context, c *jsbus.Conn, st *CaptureState, out rep
 
 	parts := st.Options.NumPartitions()
 	m := newMerger(capture, parts, st)
+	m.onBatch = onBatch
 	items := make(chan mergeItem, 64)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -179,6 +187,7 @@ type merger struct {
 	builder reporter.Builder
 	ftree   decoder.Tree
 	pkt     decoder.Packet
+	onBatch func(uint64)
 }
 
 type outRecord struct {
@@ -271,6 +280,9 @@ func (m *merger) ready() bool {
 func (m *merger) render(out reportOutput, onFrame func(*bus.DecodedFrame)) (bool, error) {
 	m.frames = m.frames[:0]
 	var end *bus.CaptureEnd
+	if m.onBatch != nil {
+		m.onBatch(m.dec[0].next)
+	}
 	for _, r := range m.dec {
 		pb := r.pop()
 		if pb.End != nil {
