@@ -135,9 +135,16 @@ submit() {
   # the report comparison below is the verdict.
   client ingest "$file" --capture "$id" --wait "$@" >"$WORK/got/$id.ingest.log" 2>&1 || true
   e=$(date +%s.%N)
-  timeout "${TIMEOUT:-120}" env PCAPFLOW_NATS_URL="$NATS_URL" PCAPFLOW_NATS_USER=client PCAPFLOW_NATS_PASSWORD="$CLIENT_PASSWORD" \
-    "$BIN" fetch "$id" -o "$WORK/got/$id" >"$WORK/got/$id.fetch.log" 2>&1 ||
-    fail "fetch $id: $(cat "$WORK/got/$id.ingest.log" "$WORK/got/$id.fetch.log")"
+  # The fetch is retried twice: right after a NATS node died, the one-shot
+  # API calls of "pcapflow fetch" can time out while leaders are elected.
+  local try
+  for try in 1 2 3; do
+    timeout "${TIMEOUT:-120}" env PCAPFLOW_NATS_URL="$NATS_URL" PCAPFLOW_NATS_USER=client PCAPFLOW_NATS_PASSWORD="$CLIENT_PASSWORD" \
+      "$BIN" fetch "$id" -o "$WORK/got/$id" >"$WORK/got/$id.fetch.log" 2>&1 && break
+    [ "$try" -lt 3 ] || fail "fetch $id: $(cat "$WORK/got/$id.ingest.log" "$WORK/got/$id.fetch.log")"
+    log "  fetch $id failed ($(tail -n 1 "$WORK/got/$id.fetch.log")), retrying"
+    sleep 2
+  done
   echo "$e - $s" | bc
 }
 report_of() { find "$1" -maxdepth 1 -name 'report*.json' 2>/dev/null | head -n 1 || true; }
