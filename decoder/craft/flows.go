@@ -148,6 +148,7 @@ var words = [...]string{
 	"a", "of", "and", "to", "in", "is", "for", "with", "on", "data", "time", "<p>", "</p>\n",
 }
 
+// push queues a frame for f to send.
 func (f *flow) push(a action) {
 	f.q[f.qn] = a
 	f.qn++
@@ -527,6 +528,7 @@ func (g *generator) startResponse(f *flow) {
 	f.msg = b
 }
 
+// appendInt appends the decimal form of v (v >= 0).
 func appendInt(b []byte, v int) []byte {
 	var d [20]byte
 	i := len(d)
@@ -541,8 +543,8 @@ func appendInt(b []byte, v int) []byte {
 	return append(b, d[i:]...)
 }
 
-// message copies bytes [off, off+n) of f's current message (header, then
-// body material) into g.seg.
+// planFrag builds a large datagram once (and, for a ping, its reply),
+// splits it into fragments, and queues one fragment per step.
 func (g *generator) planFrag(f *flow) {
 	r := g.r
 	if f.state == 0 {
@@ -619,5 +621,3 @@ func (g *generator) fragment(f *flow, fromClient bool, mtu int) {
 	}
 	f.frags = append(f.frags, frags...)
 }
-
-// ipLayer sets up the generator's IPv4 or IPv6 layer for a frame of f.

@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// message copies bytes [off, off+n) of f's current message (header, then
+// body material) into g.seg.
 func (g *generator) message(f *flow, off, n int) []byte {
 	b := g.seg[:0]
 	if off < len(f.msg) {
@@ -47,8 +49,7 @@ func (g *generator) fill(n int, bin bool) []byte {
 	return b
 }
 
-// planFrag builds a large datagram once (and, for a ping, its reply),
-// splits it into fragments, and queues one fragment per step.
+// ipLayer sets up the generator's IPv4 or IPv6 layer for a frame of f.
 func (g *generator) ipLayer(f *flow, fromClient bool) Layer {
 	src, dst, ttl := f.cip, f.sip, uint8(64)
 	if !fromClient {
@@ -240,6 +241,7 @@ func (g *generator) tcpSegment(f *flow, a *action, n int, sport, dport uint16) i
 	return n
 }
 
+// b2i is 1 for true, 0 for false.
 func b2i(b bool) int {
 	if b {
 		return 1

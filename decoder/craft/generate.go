@@ -154,6 +154,7 @@ type generator struct {
 	text, bin []byte // body material
 }
 
+// newGenerator makes the body material and the first flows.
 func newGenerator(o GenerateOptions) *generator {
 	g := &generator{o: o, r: newRNG(uint64(o.Seed)*0x9e3779b97f4a7c15 + 0x5eed)}
 	g.text = make([]byte, 0, 64<<10)
