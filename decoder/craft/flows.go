@@ -107,6 +107,8 @@ type flow struct {
 	frags [][]byte
 }
 
+// The local network: the router every remote flow goes through, and the
+// resolvers.
 var (
 	gatewayMAC = MAC{0x00, 0x00, 0x5e, 0x00, 0x01, 0x01}
 	gateway4   = netip.AddrFrom4([4]byte{10, 0, 0, 254})
@@ -123,6 +125,7 @@ var names = [...]string{
 	"ntp.example.com", "git.example.net", "wiki.example.org", "status.example.com",
 }
 
+// Request paths, user agents and response content types.
 var paths = [...]string{
 	"/", "/index.html", "/api/v1/items", "/api/v1/users/42", "/static/app.js",
 	"/static/style.css", "/images/logo.png", "/favicon.ico", "/search?q=packet+capture",
@@ -142,6 +145,7 @@ var contentTypes = [...]string{
 	"application/octet-stream", "application/vnd.example.blob",
 }
 
+// words make the text bodies.
 var words = [...]string{
 	"packet", "capture", "frame", "flow", "stream", "header", "payload", "layer",
 	"network", "protocol", "decode", "segment", "window", "address", "route", "the",

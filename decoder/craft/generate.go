@@ -116,6 +116,8 @@ func Generate(w io.Writer, o GenerateOptions) error {
 	return nil
 }
 
+// generator is the state of one Generate call: the flow slots, the clock,
+// and reused layers and buffers, so that a frame costs no allocation.
 type generator struct {
 	o     GenerateOptions
 	r     *rng
