@@ -117,7 +117,7 @@ func Generate(w io.Writer, o GenerateOptions) error {
 }
 
 // generator is the state of one Generate call: the flow slots, the clock,
-// and reused layers and buffers, so that a frame costs no allocation.
+// and reused layers and buffers, so that most frames cost no allocation.
 type generator struct {
 	o     GenerateOptions
 	r     *rng
