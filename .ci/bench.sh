@@ -6,7 +6,8 @@
 #  - tshark -T json on a prefix of the same capture (when tshark is installed)
 #
 # Environment: FRAMES (default 1000000), TSHARK_FRAMES (default 20000),
-# BENCHTIME (go test -benchtime, default 3000000x), KEEP=1 keeps the files.
+# BENCHTIME (go test -benchtime, default 3000000x), COUNT (go test -count,
+# default 3; the table shows medians), KEEP=1 keeps the files.
 # Needs Go; tshark and GNU time (/usr/bin/time) are optional.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,13 +16,18 @@ export PATH="$PATH:/usr/local/go/bin"
 FRAMES=${FRAMES:-1000000}
 TSHARK_FRAMES=${TSHARK_FRAMES:-20000}
 BENCHTIME=${BENCHTIME:-3000000x}
+COUNT=${COUNT:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/pcapflow-bench.XXXXXX")
 if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$work"' EXIT; fi
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
-# metric LINE UNIT: the value printed before UNIT in a go test -bench line.
-metric() { awk -v unit="$2" '{ for (i = 2; i <= NF; i++) if ($i == unit) { print $(i-1); exit } }' <<<"$1"; }
+# metric LINES UNIT: the median over go test -bench lines (one per -count)
+# of the value printed before UNIT.
+metric() {
+  awk -v unit="$2" '{ for (i = 2; i <= NF; i++) if ($i == unit) print $(i-1) }' <<<"$1" |
+    sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
 # peak_rss FILE: the "Maximum resident set size" of a GNU time -v report, in MiB.
 peak_rss() { awk -F: '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$1"; }
 timed() { # timed REPORT CMD...: runs CMD under GNU time -v when available.
@@ -41,9 +47,9 @@ gen_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 size_mb=$(awk -v b="$(stat -c %s "$work/bench.pcap")" 'BEGIN { printf "%.0f", b / 1048576 }')
 echo "   $size_mb MiB in ${gen_s}s"
 
-echo "== decode and read benchmarks (benchtime $BENCHTIME)"
+echo "== decode and read benchmarks (benchtime $BENCHTIME, count $COUNT)"
 bench=$(PCAPFLOW_BENCH_CAPTURE="$work/bench.pcap" go test ./decoder -run '^$' \
-  -bench '^Benchmark(Decode|DecodeRatio|Read|ReadDecode)$' -benchtime "$BENCHTIME" -count 1)
+  -bench '^Benchmark(Decode|DecodeRatio|Read|ReadDecode)$' -benchtime "$BENCHTIME" -count "$COUNT")
 echo "$bench"
 line() { grep -E "^$1(-[0-9]+)?[[:space:]]" <<<"$bench" || true; }
 p_line=$(line BenchmarkDecode/pcapflow); g_line=$(line BenchmarkDecode/gopacket)
