@@ -1,25 +1,26 @@
 package reassembler
 
-// bufPool keeps the byte buffers of ended streams and datagrams for reuse,
-// in size classes, at most limit bytes of capacity in all, so that a warm
+// pool keeps the buffers (bytes, frame lists) of ended streams and
+// datagrams for reuse, in size classes, at most limit elements of
+// capacity in all, so that a warm
 // Reassembler neither allocates nor clears them. Buffers lent to the
 // records being emitted are retired first and come back to the pool only
 // once emit has returned (release).
-type bufPool struct {
+type pool[T any] struct {
 	class   []int // capacities, ascending
 	max     int   // the largest buffer: a class of its own when no class fits
 	limit   int
 	size    int
-	free    [][][]byte // per class, then the max-sized buffers
-	retired [][]byte
+	free    [][][]T // per class, then the max-sized buffers
+	retired [][]T
 }
 
-func newBufPool(class []int, max, limit int) bufPool {
-	return bufPool{class: class, max: max, limit: limit, free: make([][][]byte, len(class)+1)}
+func newPool[T any](class []int, max, limit int) pool[T] {
+	return pool[T]{class: class, max: max, limit: limit, free: make([][][]T, len(class)+1)}
 }
 
 // classOf returns the pool class of a buffer capacity, or -1.
-func (bp *bufPool) classOf(c int) int {
+func (bp *pool[T]) classOf(c int) int {
 	for i, s := range bp.class {
 		if c == s {
 			return i
@@ -33,7 +34,7 @@ func (bp *bufPool) classOf(c int) int {
 
 // get returns an empty buffer of capacity at least need: the smallest
 // class that holds need bytes, but at most max (need <= max).
-func (bp *bufPool) get(need int) []byte {
+func (bp *pool[T]) get(need int) []T {
 	size := bp.max
 	for _, s := range bp.class {
 		if s >= need {
@@ -50,12 +51,12 @@ func (bp *bufPool) get(need int) []byte {
 			return b[:0]
 		}
 	}
-	return make([]byte, 0, size)
+	return make([]T, 0, size)
 }
 
 // grow returns b with room for need bytes, its bytes kept (b goes back
 // to the pool when replaced).
-func (bp *bufPool) grow(b []byte, need int) []byte {
+func (bp *pool[T]) grow(b []T, need int) []T {
 	if need <= cap(b) {
 		return b
 	}
@@ -66,7 +67,7 @@ func (bp *bufPool) grow(b []byte, need int) []byte {
 
 // put returns a buffer to the pool, if it is of a pooled size and the
 // pool has room.
-func (bp *bufPool) put(b []byte) {
+func (bp *pool[T]) put(b []T) {
 	if cls := bp.classOf(cap(b)); cls >= 0 && bp.size+cap(b) <= bp.limit {
 		bp.free[cls] = append(bp.free[cls], b[:0])
 		bp.size += cap(b)
@@ -75,14 +76,14 @@ func (bp *bufPool) put(b []byte) {
 
 // retire hands a buffer that a record being emitted may lend to the pool
 // once the emit calls are over.
-func (bp *bufPool) retire(b []byte) {
+func (bp *pool[T]) retire(b []T) {
 	if cap(b) > 0 {
 		bp.retired = append(bp.retired, b)
 	}
 }
 
 // release returns the retired buffers to the pool.
-func (bp *bufPool) release() {
+func (bp *pool[T]) release() {
 	for i, b := range bp.retired {
 		bp.put(b)
 		bp.retired[i] = nil

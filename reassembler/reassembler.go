@@ -89,9 +89,11 @@ func New(cfg Config) *Reassembler {
 	c := cfg.withDefaults()
 	r := &Reassembler{cfg: c}
 	r.frag = fragTable{cfg: &r.cfg, m: make(map[fragKey]*datagram), stats: &r.stats,
-		bufs: newBufPool(fragClass, r.cfg.MaxDatagramBytes, fragPoolBytes)}
+		bufs: newPool[byte](fragClass, r.cfg.MaxDatagramBytes, fragPoolBytes)}
 	r.tcp = tcpTable{cfg: &r.cfg, m: make(map[connKey]*conn), stats: &r.stats,
-		bufs: newBufPool(bufClass, r.cfg.MaxStreamBytes, poolBytes)}
+		bufs:   newPool[byte](bufClass, r.cfg.MaxStreamBytes, poolBytes),
+		segs:   newPool[Segment](listClass, r.cfg.MaxSegments, listPoolLen),
+		frames: newPool[uint64](listClass, r.cfg.MaxSegments, listPoolLen)}
 	r.fragEmit = r.datagramDone
 	r.tcpEmit = r.streamDone
 	return r
@@ -196,6 +198,8 @@ func (r *Reassembler) streamDone(c *conn, reason string) {
 // release returns the buffers that the records just emitted lent.
 func (r *Reassembler) release() {
 	r.tcp.bufs.release()
+	r.tcp.segs.release()
+	r.tcp.frames.release()
 	r.frag.bufs.release()
 }
 

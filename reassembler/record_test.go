@@ -1,6 +1,7 @@
 package reassembler
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 
@@ -48,5 +49,26 @@ func TestRecordsMsgpack(t *testing.T) {
 	}
 	if !kinds[KindDatagram] || !kinds[KindStream] || !kinds[KindMessage] {
 		t.Errorf("kinds seen: %v", kinds)
+	}
+}
+
+func TestLess16(t *testing.T) {
+	var a, b [16]byte
+	for i := range 16 {
+		for _, d := range []byte{1, 0x80} {
+			a, b = [16]byte{}, [16]byte{}
+			b[i] = d
+			a[15-i] = 0xff * byte(i&1)
+			want := bytes.Compare(a[:], b[:]) < 0
+			if got := less16(a, b); got != want {
+				t.Errorf("less16(%x, %x) = %v, want %v", a, b, got, want)
+			}
+			if got, want := less16(b, a), bytes.Compare(b[:], a[:]) < 0; got != want {
+				t.Errorf("less16(%x, %x) = %v, want %v", b, a, got, want)
+			}
+		}
+	}
+	if less16(a, a) {
+		t.Error("less16(a, a)")
 	}
 }

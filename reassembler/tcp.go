@@ -3,6 +3,7 @@ package reassembler
 import (
 	"container/heap"
 	"crypto/sha256"
+	"encoding/binary"
 	"hash"
 	"slices"
 	"sort"
@@ -66,12 +67,11 @@ func (s *segment) key() (connKey, int) {
 }
 
 func less16(a, b [16]byte) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
+	// Two big-endian words compare as the 16 bytes do.
+	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
+		return x < y
 	}
-	return false
+	return binary.BigEndian.Uint64(a[8:]) < binary.BigEndian.Uint64(b[8:])
 }
 
 type pend struct {
@@ -141,8 +141,17 @@ type tcpTable struct {
 	stats *Stats
 	// bufs holds the direction buffers of ended streams (classes of
 	// bufClass, and MaxStreamBytes).
-	bufs bufPool
+	bufs pool[byte]
+	// segs and frames hold the segment and frame lists of ended streams
+	// (classes of listClass entries, and MaxSegments).
+	segs   pool[Segment]
+	frames pool[uint64]
 }
+
+var listClass = []int{16, 64, 256, 1 << 10, 4 << 10, 16 << 10}
+
+// listPoolLen bounds the entries kept in each list pool.
+const listPoolLen = 256 << 10
 
 // A direction's bytes are kept contiguous, so that its record can lend
 // them without a copy. The buffer grows by a factor of 4 (2 KiB, 8 KiB,
@@ -171,11 +180,13 @@ func (s *store) equal(i int, b []byte) bool {
 	return string(s.b[i:i+len(b)]) == string(b)
 }
 
-// retire hands a store's buffer to the pool once the records being
+// retire hands a direction's buffers to the pools once the records being
 // emitted, which may lend it, are out (see Reassembler.flushOut).
-func (tt *tcpTable) retire(s *store) {
-	tt.bufs.retire(s.b)
-	*s = store{}
+func (tt *tcpTable) retire(h *half) {
+	tt.bufs.retire(h.data.b)
+	tt.segs.retire(h.segs)
+	tt.frames.retire(h.frames)
+	h.data, h.segs, h.frames = store{}, nil, nil
 }
 
 // The idle deadlines of open connections sit in a min-heap ordered by
@@ -558,11 +569,11 @@ func (tt *tcpTable) deliver(h *half, b []byte, frame uint64) {
 	} else {
 		h.trunc = true
 	}
-	if len(h.segs) < tt.cfg.MaxSegments {
-		h.segs = append(h.segs, Segment{Frame: frame, Offset: h.next, Len: uint32(len(b))})
+	if n := len(h.segs); n < tt.cfg.MaxSegments {
+		h.segs = append(tt.segs.grow(h.segs, n+1), Segment{Frame: frame, Offset: h.next, Len: uint32(len(b))})
 	}
 	if n := len(h.frames); (n == 0 || h.frames[n-1] != frame) && n < tt.cfg.MaxSegments {
-		h.frames = append(h.frames, frame)
+		h.frames = append(tt.frames.grow(h.frames, n+1), frame)
 	}
 	h.length += uint64(len(b))
 	h.next += uint64(len(b))
@@ -648,7 +659,7 @@ func (tt *tcpTable) end(c *conn, reason string, emit func(*conn, string)) {
 	tt.mem -= c.mem
 	emit(c, reason)
 	for i := range c.h {
-		tt.retire(&c.h[i].data)
+		tt.retire(&c.h[i])
 	}
 }
 

@@ -808,10 +808,9 @@ func (t *Tracer) flushOut(emit func(*Flow)) {
 }
 
 func less16(a, b [16]byte) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
+	// Two big-endian words compare as the 16 bytes do.
+	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
+		return x < y
 	}
-	return false
+	return binary.BigEndian.Uint64(a[8:]) < binary.BigEndian.Uint64(b[8:])
 }
