@@ -1,0 +1,5 @@
+//go:build race
+
+package reassembler
+
+const raceEnabled = true
