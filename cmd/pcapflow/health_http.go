@@ -5,16 +5,25 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 )
 
 // httpHealth checks a NATS server's monitoring endpoint: GET
 // http://addr/healthz must answer 200 (JetStream up and current, in a
-// cluster with its leader). It needs no
+// cluster with its leader), and readyFile, when not empty, must exist: the
+// file "pcapflow serve --ready" writes once it has declared the streams, so
+// that stages depending on a healthy server never declare them first (with
+// one replica, in a cluster). It needs no
 // credentials, so the server's own container can probe itself (the
 // monitoring port stays on its loopback).
-func httpHealth(addr string, timeout time.Duration) error {
+func httpHealth(addr, readyFile string, timeout time.Duration) error {
+	if readyFile != "" {
+		if _, err := os.Stat(readyFile); err != nil {
+			return fmt.Errorf("health: streams not declared yet: %w", err)
+		}
+	}
 	url := addr
 	if !strings.Contains(url, "://") {
 		url = "http://" + url

@@ -166,11 +166,12 @@ func runHealth(args []string) error {
 	nf := addNATSFlags(fs)
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
 	httpAddr := fs.String("http", "", "check the monitoring endpoint HOST:PORT/healthz instead (no credentials; see health_http.go)")
+	readyFile := fs.String("ready-file", "", "with --http: also require this file (written by serve --ready once the streams are declared)")
 	if help, err := parseFlags(fs, args, healthUsage, "\nExample:\n  pcapflow health --nats nats://127.0.0.1:4222\n  pcapflow health --http 127.0.0.1:8222\n"); help || err != nil {
 		return err
 	}
 	if *httpAddr != "" {
-		return httpHealth(*httpAddr, *timeout)
+		return httpHealth(*httpAddr, *readyFile, *timeout)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
