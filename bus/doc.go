@@ -30,9 +30,11 @@
 // DecodedBatch per partition, empty or not, and the end marker into one
 // DecodedBatch per partition with End set; a consumer of a partition thus
 // restores input order from Mark.Seq alone, and knows when it has seen
-// everything. Frames are routed by decoder.Flow.AddrHash, symmetric over the
-// two IP addresses, so both directions of a flow and all its fragments
-// share a partition (frames without IP go to partition 0).
+// everything. Frames are routed by AddrHash, symmetric over the two
+// addresses of the outermost IP header, so both directions of a flow, all
+// the fragments of a datagram (later fragments carry only that header) and
+// all the flows of a tunnel share a partition (frames without IP go to
+// partition 0).
 //
 // Every message is published with acknowledgement under a Nats-Msg-Id
 // built by MsgID from its input (capture, generation, stage, input

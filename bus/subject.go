@@ -167,3 +167,36 @@ func PartitionOf(hash uint32, partitions int) int {
 	}
 	return int(hash % uint32(partitions))
 }
+
+// AddrHash is the partitioning hash of a decoded frame: FNV-1a over the
+// two addresses of its outermost IPv4 or IPv6 header, smaller address
+// first, so that both directions of a flow, every fragment of a datagram
+// (whose later fragments carry only that header) and every flow of one
+// tunnel share a partition. ok is false for a frame without IP.
+func AddrHash(p *decoder.Packet) (h uint32, ok bool) {
+	for i := 0; i < p.N; i++ {
+		l := &p.Layers[i]
+		b := p.Data[l.Off:l.End]
+		var a, c []byte
+		switch {
+		case l.Proto == decoder.ProtoIPv4 && len(b) >= 20:
+			a, c = b[12:16], b[16:20]
+		case l.Proto == decoder.ProtoIPv6 && len(b) >= 40:
+			a, c = b[8:24], b[24:40]
+		default:
+			continue
+		}
+		if string(c) < string(a) {
+			a, c = c, a
+		}
+		h = 2166136261
+		for _, x := range [2][]byte{a, c} {
+			for _, y := range x {
+				h ^= uint32(y)
+				h *= 16777619
+			}
+		}
+		return h, true
+	}
+	return 0, false
+}

@@ -298,8 +298,8 @@ func (w *decodeWorker) batchMsg(ctx context.Context, capture string, data []byte
 		p := &w.pkts[i]
 		cc.dec.Decode(f.Data, f.LinkType, p)
 		part := 0
-		if fl, ok := p.Flow(); ok {
-			part = bus.PartitionOf(fl.AddrHash(), cc.parts)
+		if h, ok := bus.AddrHash(p); ok {
+			part = bus.PartitionOf(h, cc.parts)
 		}
 		w.parts[i] = part
 		w.counts[part]++
