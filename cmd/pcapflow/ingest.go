@@ -12,7 +12,9 @@ import (
 	"github.com/pcapflow/pcapflow/bus"
 	"github.com/pcapflow/pcapflow/bus/jsbus"
 	"github.com/pcapflow/pcapflow/ingest"
+	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/services"
+	"github.com/pcapflow/pcapflow/tracer"
 )
 
 const ingestUsage = `Usage: pcapflow ingest FILE|- [flags]
@@ -39,6 +41,10 @@ func runIngest(args []string) error {
 	parts := fs.Int("partitions", bus.DefaultPartitions, "flow partitions of the capture")
 	layer := fs.String("L", "", "stop decoding after this layer: link, internet, transport, application")
 	proto := fs.String("P", "", "stop decoding after this protocol (e.g. tcp)")
+	reasm := fs.String("reassemble", "", "reassemble, comma-separated: ipv4, ipv6, tcp (records join the report)")
+	strict := fs.Bool("strict", false, "with --reassemble: keep incomplete datagrams and streams, marked as such")
+	analyse := fs.Bool("analyse", false, "with --reassemble tcp: report HTTP and FTP messages of the streams")
+	trace := fs.Bool("trace", false, "trace flows (flow records join the report)")
 	wait := fs.Bool("wait", false, "wait for the reports")
 	out := fs.String("o", "", "with --wait: write the reports into this folder")
 	if help, err := parseFlags(fs, reorderArgs(args), ingestUsage, ingestExample); help || err != nil {
@@ -57,6 +63,14 @@ func runIngest(args []string) error {
 		}
 	}
 	opts := bus.Options{Layer: *layer, Protocol: *proto, Partitions: *parts, Formats: strings.Split(*formats, ",")}
+	if rc, err := reassemblyConfig(*reasm, *strict, *analyse); err != nil {
+		return usageError{err.Error()}
+	} else {
+		opts.Reassembly = rc
+	}
+	if *trace {
+		opts.Trace = &tracer.Config{}
+	}
 	if err := opts.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
@@ -106,6 +120,27 @@ func runIngest(args []string) error {
 		return st.ReadErr
 	}
 	return nil
+}
+
+// reassemblyConfig parses --reassemble (nil when empty).
+func reassemblyConfig(kinds string, strict, analyse bool) (*reassembler.Config, error) {
+	if kinds == "" {
+		return nil, nil
+	}
+	rc := &reassembler.Config{Strict: strict, Analyse: analyse}
+	for _, k := range strings.Split(kinds, ",") {
+		switch strings.TrimSpace(strings.ToLower(k)) {
+		case "ipv4":
+			rc.IPv4 = true
+		case "ipv6":
+			rc.IPv6 = true
+		case "tcp":
+			rc.TCP = true
+		default:
+			return nil, fmt.Errorf("--reassemble: unknown kind %q (ipv4, ipv6, tcp)", k)
+		}
+	}
+	return rc, nil
 }
 
 // waitAndFetch waits for the report of capture (generation gen) and writes
@@ -165,7 +200,7 @@ func reorderArgs(args []string) []string {
 
 func isBoolFlag(a string) bool {
 	switch strings.TrimLeft(a, "-") {
-	case "wait", "h", "help", "bus-only", "json":
+	case "wait", "h", "help", "bus-only", "json", "strict", "analyse", "trace":
 		return true
 	}
 	return false

@@ -15,6 +15,7 @@ import (
 	"github.com/pcapflow/pcapflow/bus"
 	"github.com/pcapflow/pcapflow/bus/jsbus"
 	"github.com/pcapflow/pcapflow/services"
+	"github.com/pcapflow/pcapflow/tracer"
 )
 
 // natsFlags are the connection flags of every bus command, each with an
@@ -122,10 +123,16 @@ func runService(args []string) error {
 	out := fs.String("out", os.Getenv("PCAPFLOW_OUT"), "reporter: also write reports to DIR/<capture>/report.<ext> (env PCAPFLOW_OUT)")
 	spool := fs.String("spool", os.Getenv("PCAPFLOW_SPOOL"), "ingest: folder whose capture files are ingested (env PCAPFLOW_SPOOL)")
 	formats := fs.String("formats", envOr("PCAPFLOW_FORMATS", "json"), "ingest: report formats of spooled captures (json,plist,tree)")
+	reasm := fs.String("reassemble", os.Getenv("PCAPFLOW_REASSEMBLE"), "ingest: reassembly of spooled captures: ipv4,ipv6,tcp (env PCAPFLOW_REASSEMBLE)")
+	trace := fs.Bool("trace", os.Getenv("PCAPFLOW_TRACE") != "", "ingest: trace the flows of spooled captures (env PCAPFLOW_TRACE)")
 	ready := fs.String("ready", os.Getenv("PCAPFLOW_READY_FILE"), "write this file once the stage runs (a readiness probe)")
 	leaseTTL := fs.Duration("lease-ttl", 6*time.Second, "reassembler/tracer/reporter: lease lifetime without renewal")
 	if help, err := parseFlags(fs, args[1:], serviceUsage, serviceExample); help || err != nil {
 		return err
+	}
+	rc, err := reassemblyConfig(*reasm, false, false)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	log := newLogger().With("service", stage)
 	ctx, cancel := signalContext()
@@ -142,9 +149,12 @@ func runService(args []string) error {
 		Decoder:   services.DecoderConfig{Workers: *workers, AckWait: *ackWait},
 		Reporter:  services.ReporterConfig{OutDir: *out},
 		SpoolDir:  *spool,
-		Options:   bus.Options{Formats: strings.Split(*formats, ",")},
+		Options:   bus.Options{Formats: strings.Split(*formats, ","), Reassembly: rc},
 		LeaseTTL:  *leaseTTL,
 		ReadyFile: *ready,
+	}
+	if *trace {
+		cfg.Options.Trace = &tracer.Config{}
 	}
 	log.Info("service starting", "url", c.NC.ConnectedUrlRedacted())
 	err = services.RunStage(ctx, c, stage, cfg)
