@@ -55,22 +55,50 @@ func (t *Tree) Reset() {
 	t.open = t.open[:0]
 }
 
-func (t *Tree) add(n Node) {
-	n.End = int32(len(t.Nodes) + 1)
-	t.Nodes = append(t.Nodes, n)
+// slot appends a node and returns it for the caller to fill. Filling the
+// slice element field by field, rather than appending a Node value, avoids
+// building an 80-byte temporary and copying it (which also defeats
+// store-to-load forwarding): this is the report builder's hot path.
+// The node keeps whatever a previous frame left there: put overwrites
+// every field.
+func (t *Tree) slot() *Node {
+	i := len(t.Nodes)
+	if i == cap(t.Nodes) {
+		t.grow()
+	}
+	t.Nodes = t.Nodes[:i+1]
+	return &t.Nodes[i]
+}
+
+// grow makes room for at least one more node.
+func (t *Tree) grow() {
+	t.Nodes = append(t.Nodes, Node{})[:len(t.Nodes)]
+}
+
+// put appends a scalar node (End one past itself).
+func (t *Tree) put(key string, k Kind, num uint64, str string, bin []byte) {
+	n := t.slot()
+	n.Key = key
+	n.Kind = k
+	n.Digits = 0
+	n.Aux = 0
+	n.End = int32(len(t.Nodes))
+	n.Num = num
+	n.Str = str
+	n.Bin = bin
+}
+
+// open appends a container node and marks it open.
+func (t *Tree) openNode(key string, k Kind) {
+	t.open = append(t.open, int32(len(t.Nodes)))
+	t.put(key, k, 0, "", nil)
 }
 
 // Object opens a nested object under key (key "" inside arrays).
-func (t *Tree) Object(key string) {
-	t.open = append(t.open, int32(len(t.Nodes)))
-	t.Nodes = append(t.Nodes, Node{Key: key, Kind: KindObject})
-}
+func (t *Tree) Object(key string) { t.openNode(key, KindObject) }
 
 // Array opens a nested array under key.
-func (t *Tree) Array(key string) {
-	t.open = append(t.open, int32(len(t.Nodes)))
-	t.Nodes = append(t.Nodes, Node{Key: key, Kind: KindArray})
-}
+func (t *Tree) Array(key string) { t.openNode(key, KindArray) }
 
 // Close closes the innermost open object or array.
 func (t *Tree) Close() {
@@ -82,32 +110,34 @@ func (t *Tree) Close() {
 // Depth returns the number of open containers.
 func (t *Tree) Depth() int { return len(t.open) }
 
-func (t *Tree) Null(key string)             { t.add(Node{Key: key, Kind: KindNull}) }
-func (t *Tree) Uint(key string, v uint64)   { t.add(Node{Key: key, Kind: KindUint, Num: v}) }
-func (t *Tree) Int(key string, v int64)     { t.add(Node{Key: key, Kind: KindInt, Num: uint64(v)}) }
-func (t *Tree) String(key string, v string) { t.add(Node{Key: key, Kind: KindString, Str: v}) }
-func (t *Tree) Bytes(key string, v []byte)  { t.add(Node{Key: key, Kind: KindBytes, Bin: v}) }
-func (t *Tree) IPv4(key string, v []byte)   { t.add(Node{Key: key, Kind: KindIPv4, Bin: v}) }
-func (t *Tree) IPv6(key string, v []byte)   { t.add(Node{Key: key, Kind: KindIPv6, Bin: v}) }
-func (t *Tree) MAC(key string, v []byte)    { t.add(Node{Key: key, Kind: KindMAC, Bin: v}) }
+func (t *Tree) Null(key string)             { t.put(key, KindNull, 0, "", nil) }
+func (t *Tree) Uint(key string, v uint64)   { t.put(key, KindUint, v, "", nil) }
+func (t *Tree) Int(key string, v int64)     { t.put(key, KindInt, uint64(v), "", nil) }
+func (t *Tree) String(key string, v string) { t.put(key, KindString, 0, v, nil) }
+func (t *Tree) Bytes(key string, v []byte)  { t.put(key, KindBytes, 0, "", v) }
+func (t *Tree) IPv4(key string, v []byte)   { t.put(key, KindIPv4, 0, "", v) }
+func (t *Tree) IPv6(key string, v []byte)   { t.put(key, KindIPv6, 0, "", v) }
+func (t *Tree) MAC(key string, v []byte)    { t.put(key, KindMAC, 0, "", v) }
 
 func (t *Tree) Bool(key string, v bool) {
 	var n uint64
 	if v {
 		n = 1
 	}
-	t.add(Node{Key: key, Kind: KindBool, Num: n})
+	t.put(key, KindBool, n, "", nil)
 }
 
 // Enum adds a numeric code with its symbolic name ("IPv6 [34525]"); an
 // empty name renders as "Unknown [value]".
 func (t *Tree) Enum(key string, v uint64, name string) {
-	t.add(Node{Key: key, Kind: KindEnum, Num: v, Str: name})
+	t.put(key, KindEnum, v, name, nil)
 }
 
 // Time adds a timestamp with the given fraction precision in digits.
 func (t *Tree) Time(key string, sec int64, nsec uint32, digits uint8) {
-	t.add(Node{Key: key, Kind: KindTime, Num: uint64(sec), Aux: nsec, Digits: digits})
+	t.put(key, KindTime, uint64(sec), "", nil)
+	n := &t.Nodes[len(t.Nodes)-1]
+	n.Aux, n.Digits = nsec, digits
 }
 
 // Lookup returns the first node reached by the path of keys from the root

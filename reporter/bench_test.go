@@ -72,3 +72,15 @@ func benchmarkRender(b *testing.B, f Format) {
 func BenchmarkRenderJSON(b *testing.B)  { benchmarkRender(b, JSON) }
 func BenchmarkRenderPlist(b *testing.B) { benchmarkRender(b, Plist) }
 func BenchmarkRenderText(b *testing.B)  { benchmarkRender(b, Text) }
+
+// BenchmarkBuildFrame measures building one frame block (no rendering).
+func BenchmarkBuildFrame(b *testing.B) {
+	p, fi := benchFrame(b)
+	var bl Builder
+	var tree decoder.Tree
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		fi.Index = uint64(i + 1)
+		bl.Frame(&tree, fi, p)
+	}
+}
