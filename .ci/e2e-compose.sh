@@ -265,6 +265,10 @@ restart_nats() {
 }
 fault 0.4 bignats restart_nats
 scale 3
+# A restarted stage must come back working (its /tmp included): restart
+# the reporter between two captures.
+log "docker restart reporter"
+docker restart -t 10 "$(dc ps -q reporter)" >/dev/null
 
 scale_3_1_4() {
   log "  scale decoder=1"
