@@ -84,7 +84,7 @@ type fragTable struct {
 	stats      *Stats
 	// bufs holds the payload buffers of ended datagrams; holes is scratch
 	// space for fill.
-	bufs  bufPool
+	bufs  pool[byte]
 	holes []hole
 }
 
