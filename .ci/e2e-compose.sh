@@ -133,8 +133,10 @@ submit() {
   s=$(date +%s.%N)
   # A capture with a damaged end exits 1 after submitting what it read;
   # the report comparison below is the verdict.
-  client ingest "$file" --capture "$id" --wait "$@" >"$WORK/got/$id.ingest.log" 2>&1 || true
+  local rc=0
+  client ingest "$file" --capture "$id" --wait "$@" >"$WORK/got/$id.ingest.log" 2>&1 || rc=$?
   e=$(date +%s.%N)
+  [ "$rc" -ne 124 ] || fail "$id ($(basename "$file")): no report within ${TIMEOUT:-300}s: $(tail -n 3 "$WORK/got/$id.ingest.log")"
   # The fetch is retried twice: right after a NATS node died, the one-shot
   # API calls of "pcapflow fetch" can time out while leaders are elected.
   local try
