@@ -273,8 +273,7 @@ func (w *decodeWorker) writers(n int) {
 
 func (w *decodeWorker) batchMsg(ctx context.Context, capture string, data []byte) error {
 	d := w.d
-	w.batch.Frames = w.batch.Frames[:0]
-	if err := msgpack.Unmarshal(data, &w.batch); err != nil {
+	if err := bus.DecodeFrameBatch(data, &w.batch); err != nil {
 		return permanentError{fmt.Errorf("bad frame batch: %w", err)}
 	}
 	if err := bus.CheckVersion(w.batch.V); err != nil {

@@ -91,15 +91,8 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 		return readOrdered(gctx, c, bus.StreamDecoded, []string{bus.DecodedAll(capture)}, 8<<20, func(msg jetstream.Msg) (bool, error) {
 			b := &bus.DecodedBatch{}
 			if rebuild {
-				lb := &lightBatch{}
-				if err := msgpack.Unmarshal(msg.Data(), lb); err != nil {
+				if err := bus.DecodeDecodedBatch(msg.Data(), b); err != nil {
 					return false, fmt.Errorf("report %s: bad decoded batch on %s: %w", capture, msg.Subject(), err)
-				}
-				*b = bus.DecodedBatch{V: lb.V, Capture: capture, Gen: lb.Gen, Partition: lb.Partition, Partitions: lb.Partitions,
-					Mark: lb.Mark, End: lb.End, Frames: make([]bus.DecodedFrame, len(lb.Frames))}
-				for i := range lb.Frames {
-					f := &lb.Frames[i]
-					b.Frames[i] = bus.DecodedFrame{Frame: f.Frame, Layers: f.Layers, Error: f.Error, Fragment: f.Fragment, Stopped: f.Stopped}
 				}
 			} else if err := msgpack.Unmarshal(msg.Data(), b); err != nil {
 				return false, fmt.Errorf("report %s: bad decoded batch on %s: %w", capture, msg.Subject(), err)

@@ -78,31 +78,6 @@ func (c *trCore) advance(sec int64, nsec uint32, at uint64)    { c.t.Advance(sec
 func (c *trCore) flush()                                       { c.t.Flush(c.emit) }
 func (c *trCore) stats() any                                   { return nil }
 
-// lightBatch is a DecodedBatch read without its report trees (a stateful
-// stage needs the frames and their layer spans only).
-type lightBatch struct {
-	V          int             `msgpack:"v"`
-	Gen        uint32          `msgpack:"gen"`
-	Partition  int             `msgpack:"partition"`
-	Partitions int             `msgpack:"partitions"`
-	Mark       bus.Mark        `msgpack:"mark"`
-	End        *bus.CaptureEnd `msgpack:"end"`
-	Frames     []lightFrame    `msgpack:"frames"`
-}
-
-type lightFrame struct {
-	bus.Frame
-	Layers   []bus.LayerSpan `msgpack:"layers"`
-	Error    *bus.LayerError `msgpack:"error"`
-	Fragment bool            `msgpack:"fragment"`
-	Stopped  bool            `msgpack:"stopped"`
-	Tree     skip            `msgpack:"tree"`
-}
-
-type skip struct{}
-
-func (*skip) DecodeMsgpack(d *msgpack.Decoder) error { return d.Skip() }
-
 // runPartition runs one partition of a capture through a reassembler or
 // tracer, from the start of the capture: it reads the partition's DECODED
 // messages in input order and publishes one RecordBatch per input batch.
@@ -132,13 +107,13 @@ func runPartition(ctx context.Context, c *jsbus.Conn, log *slog.Logger, stage st
 		cr = &trCore{t: tracer.New(cfg), emit: func(f *tracer.Flow) { put(f) }}
 		out = bus.Flows(capture, part)
 	}
-	ro := newReorder[*lightBatch]()
+	ro := newReorder[*bus.DecodedBatch]()
 	pub := c.NewPublisher()
 	var pkt decoder.Packet
 	inflight := 0
 	return readOrdered(ctx, c, bus.StreamDecoded, []string{bus.Decoded(capture, part)}, 8<<20, func(m jetstream.Msg) (bool, error) {
-		b := &lightBatch{}
-		if err := msgpack.Unmarshal(m.Data(), b); err != nil {
+		b := &bus.DecodedBatch{}
+		if err := bus.DecodeDecodedBatch(m.Data(), b); err != nil {
 			return false, fmt.Errorf("%s %s/%d: bad decoded batch: %w", stage, capture, part, err)
 		}
 		if err := bus.CheckVersion(b.V); err != nil {
@@ -154,8 +129,7 @@ func runPartition(ctx context.Context, c *jsbus.Conn, log *slog.Logger, stage st
 			phase = bus.PhaseAdd
 			for i := range b.Frames {
 				f := &b.Frames[i]
-				df := bus.DecodedFrame{Frame: f.Frame, Layers: f.Layers, Error: f.Error, Fragment: f.Fragment, Stopped: f.Stopped}
-				if err := df.Packet(&pkt); err != nil {
+				if err := f.Packet(&pkt); err != nil {
 					return false, err
 				}
 				cr.add(f.Info(), &pkt)

@@ -1,0 +1,396 @@
+package bus
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Allocation-free readers of the two hot messages, FrameBatch and
+// DecodedBatch (without its trees), for the services' inner loops. They
+// accept any msgpack encoding of the documented maps (keys in any order,
+// any integer width, unknown keys skipped) and alias the message: the
+// frames' Data point into data.
+
+var errShort = errors.New("msgpack: message cut short")
+
+type rd struct {
+	b   []byte
+	i   int
+	err error
+}
+
+func (r *rd) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+	r.i = len(r.b)
+}
+
+func (r *rd) need(n int) bool {
+	if n < 0 || len(r.b)-r.i < n {
+		r.fail(errShort)
+		return false
+	}
+	return true
+}
+
+func (r *rd) byte1() byte {
+	if !r.need(1) {
+		return 0
+	}
+	c := r.b[r.i]
+	r.i++
+	return c
+}
+
+func (r *rd) be(n int) uint64 {
+	if !r.need(n) {
+		return 0
+	}
+	var v uint64
+	for _, c := range r.b[r.i : r.i+n] {
+		v = v<<8 | uint64(c)
+	}
+	r.i += n
+	return v
+}
+
+// length reads a map, array, str or bin header of the given family.
+func (r *rd) length(fix, fixMask byte, c8, c16, c32 byte, what string) int {
+	c := r.byte1()
+	switch {
+	case fixMask != 0 && c&^fixMask == fix:
+		return int(c & fixMask)
+	case c8 != 0 && c == c8:
+		return int(r.be(1))
+	case c == c16:
+		return int(r.be(2))
+	case c == c32:
+		return int(r.be(4))
+	}
+	r.fail(fmt.Errorf("msgpack: want %s, have code 0x%02x", what, c))
+	return 0
+}
+
+func (r *rd) mapLen() int { return r.length(0x80, 0x0f, 0, 0xde, 0xdf, "map") }
+func (r *rd) arrLen() int { return r.length(0x90, 0x0f, 0, 0xdc, 0xdd, "array") }
+
+func (r *rd) str() []byte {
+	n := r.length(0xa0, 0x1f, 0xd9, 0xda, 0xdb, "string")
+	if !r.need(n) {
+		return nil
+	}
+	s := r.b[r.i : r.i+n : r.i+n]
+	r.i += n
+	return s
+}
+
+func (r *rd) bin() []byte {
+	if r.i < len(r.b) && r.b[r.i] == 0xc0 {
+		r.i++
+		return nil
+	}
+	n := r.length(0, 0, 0xc4, 0xc5, 0xc6, "bin")
+	if !r.need(n) {
+		return nil
+	}
+	s := r.b[r.i : r.i+n : r.i+n]
+	r.i += n
+	return s
+}
+
+func (r *rd) int() int64 {
+	c := r.byte1()
+	switch {
+	case c <= 0x7f:
+		return int64(c)
+	case c >= 0xe0:
+		return int64(int8(c))
+	case c >= 0xcc && c <= 0xcf:
+		return int64(r.be(1 << (c - 0xcc)))
+	case c >= 0xd0 && c <= 0xd3:
+		n := 1 << (c - 0xd0)
+		v := r.be(n)
+		shift := 64 - 8*n
+		return int64(v<<shift) >> shift
+	}
+	r.fail(fmt.Errorf("msgpack: want an integer, have code 0x%02x", c))
+	return 0
+}
+
+func (r *rd) uint() uint64 { return uint64(r.int()) }
+
+func (r *rd) bool() bool {
+	switch c := r.byte1(); c {
+	case 0xc2:
+		return false
+	case 0xc3:
+		return true
+	default:
+		r.fail(fmt.Errorf("msgpack: want a bool, have code 0x%02x", c))
+	}
+	return false
+}
+
+func (r *rd) isNil() bool {
+	if r.i < len(r.b) && r.b[r.i] == 0xc0 {
+		r.i++
+		return true
+	}
+	return false
+}
+
+// skip passes one value of any type.
+func (r *rd) skip() {
+	for todo := 1; todo > 0 && r.err == nil; todo-- {
+		c := r.byte1()
+		switch {
+		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+		case c >= 0x80 && c <= 0x8f:
+			todo += 2 * int(c&0x0f)
+		case c >= 0x90 && c <= 0x9f:
+			todo += int(c & 0x0f)
+		case c >= 0xa0 && c <= 0xbf:
+			r.advance(int(c & 0x1f))
+		case c == 0xc4 || c == 0xd9:
+			r.advance(int(r.be(1)))
+		case c == 0xc5 || c == 0xda:
+			r.advance(int(r.be(2)))
+		case c == 0xc6 || c == 0xdb:
+			r.advance(int(r.be(4)))
+		case c == 0xc7:
+			n := int(r.be(1))
+			r.advance(1 + n)
+		case c == 0xc8:
+			n := int(r.be(2))
+			r.advance(1 + n)
+		case c == 0xc9:
+			n := int(r.be(4))
+			r.advance(1 + n)
+		case c == 0xca:
+			r.advance(4)
+		case c == 0xcb:
+			r.advance(8)
+		case c >= 0xcc && c <= 0xcf:
+			r.advance(1 << (c - 0xcc))
+		case c >= 0xd0 && c <= 0xd3:
+			r.advance(1 << (c - 0xd0))
+		case c >= 0xd4 && c <= 0xd8:
+			r.advance(1 + 1<<(c-0xd4))
+		case c == 0xdc:
+			todo += int(r.be(2))
+		case c == 0xdd:
+			todo += int(r.be(4))
+		case c == 0xde:
+			todo += 2 * int(r.be(2))
+		case c == 0xdf:
+			todo += 2 * int(r.be(4))
+		default:
+			r.fail(fmt.Errorf("msgpack: bad code 0x%02x", c))
+		}
+		if todo > len(r.b) { // more items than bytes: hostile
+			r.fail(errShort)
+		}
+	}
+}
+
+func (r *rd) advance(n int) {
+	if r.need(n) {
+		r.i += n
+	}
+}
+
+// raw returns the bytes of the next value.
+func (r *rd) raw() []byte {
+	start := r.i
+	r.skip()
+	return r.b[start:r.i]
+}
+
+func (r *rd) frameField(k string, f *Frame) bool {
+	switch k {
+	case "index":
+		f.Index = r.uint()
+	case "sec":
+		f.Sec = r.int()
+	case "nsec":
+		f.Nsec = uint32(r.uint())
+	case "digits":
+		f.Digits = uint8(r.uint())
+	case "caplen":
+		f.CapLen = uint32(r.uint())
+	case "origlen":
+		f.OrigLen = uint32(r.uint())
+	case "linktype":
+		f.LinkType = uint32(r.uint())
+	case "iface":
+		f.Interface = uint32(r.uint())
+	case "data":
+		f.Data = r.bin()
+	default:
+		return false
+	}
+	return true
+}
+
+func (r *rd) mark(m *Mark) {
+	for n := r.mapLen(); n > 0 && r.err == nil; n-- {
+		switch string(r.str()) {
+		case "seq":
+			m.Seq = r.uint()
+		case "index":
+			m.Index = r.uint()
+		case "sec":
+			m.Sec = r.int()
+		case "nsec":
+			m.Nsec = uint32(r.uint())
+		case "advance":
+			m.Advance = r.bool()
+		default:
+			r.skip()
+		}
+	}
+}
+
+// DecodeFrameBatch reads a FrameBatch into b, reusing b.Frames; the
+// frames' Data alias data.
+func DecodeFrameBatch(data []byte, b *FrameBatch) error {
+	r := &rd{b: data}
+	frames := b.Frames[:0]
+	*b = FrameBatch{}
+	for n := r.mapLen(); n > 0 && r.err == nil; n-- {
+		switch string(r.str()) {
+		case "v":
+			b.V = int(r.int())
+		case "capture":
+			b.Capture = string(r.str())
+		case "seq":
+			b.Seq = r.uint()
+		case "frames":
+			if r.isNil() {
+				break
+			}
+			m := r.arrLen()
+			if m > len(data) {
+				r.fail(errShort)
+				break
+			}
+			for ; m > 0 && r.err == nil; m-- {
+				var f Frame
+				for k := r.mapLen(); k > 0 && r.err == nil; k-- {
+					if !r.frameField(string(r.str()), &f) {
+						r.skip()
+					}
+				}
+				frames = append(frames, f)
+			}
+		default:
+			r.skip()
+		}
+	}
+	b.Frames = frames
+	if r.err != nil {
+		return fmt.Errorf("decode frame batch: %w", r.err)
+	}
+	return nil
+}
+
+// DecodeDecodedBatch reads a DecodedBatch into b without its trees
+// (Tree.T is nil: rebuild them from the spans with reporter.Builder), reusing
+// b.Frames; the frames' Data alias data.
+func DecodeDecodedBatch(data []byte, b *DecodedBatch) error {
+	r := &rd{b: data}
+	frames := b.Frames[:0]
+	*b = DecodedBatch{}
+	for n := r.mapLen(); n > 0 && r.err == nil; n-- {
+		switch string(r.str()) {
+		case "v":
+			b.V = int(r.int())
+		case "capture":
+			b.Capture = string(r.str())
+		case "gen":
+			b.Gen = uint32(r.uint())
+		case "partition":
+			b.Partition = int(r.int())
+		case "partitions":
+			b.Partitions = int(r.int())
+		case "mark":
+			r.mark(&b.Mark)
+		case "end":
+			if !r.isNil() {
+				b.End = &CaptureEnd{}
+				if err := msgpack.Unmarshal(r.raw(), b.End); err != nil {
+					r.fail(err)
+				}
+			}
+		case "frames":
+			if r.isNil() {
+				break
+			}
+			m := r.arrLen()
+			if m > len(data) {
+				r.fail(errShort)
+				break
+			}
+			for ; m > 0 && r.err == nil; m-- {
+				frames = append(frames, DecodedFrame{})
+				r.decodedFrame(&frames[len(frames)-1])
+			}
+		default:
+			r.skip()
+		}
+	}
+	b.Frames = frames
+	if r.err != nil {
+		return fmt.Errorf("decode decoded batch: %w", r.err)
+	}
+	return nil
+}
+
+func (r *rd) decodedFrame(f *DecodedFrame) {
+	for k := r.mapLen(); k > 0 && r.err == nil; k-- {
+		key := r.str()
+		if r.frameField(string(key), &f.Frame) {
+			continue
+		}
+		switch string(key) {
+		case "layers":
+			if r.isNil() {
+				continue
+			}
+			m := r.arrLen()
+			if m > 64 {
+				r.fail(fmt.Errorf("decode decoded batch: %d layers", m))
+				return
+			}
+			f.Layers = make([]LayerSpan, m)
+			for i := range f.Layers {
+				if r.arrLen() != 4 {
+					r.fail(errors.New("decode decoded batch: a layer is not [proto, off, hdr, end]"))
+					return
+				}
+				p, ok := protoByKey[string(r.str())]
+				if !ok && r.err == nil {
+					r.fail(errors.New("decode decoded batch: unknown protocol"))
+					return
+				}
+				f.Layers[i] = LayerSpan{Proto: p, Off: uint32(r.uint()), Hdr: uint32(r.uint()), End: uint32(r.uint())}
+			}
+		case "error":
+			if !r.isNil() {
+				f.Error = &LayerError{}
+				if err := msgpack.Unmarshal(r.raw(), f.Error); err != nil {
+					r.fail(err)
+				}
+			}
+		case "fragment":
+			f.Fragment = r.bool()
+		case "stopped":
+			f.Stopped = r.bool()
+		default: // chain, tree and what later versions add
+			r.skip()
+		}
+	}
+}
