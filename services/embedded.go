@@ -55,7 +55,7 @@ func BusOptions(o *ExtractOptions) bus.Options {
 
 // embeddedAhead bounds the batches ingest publishes ahead of the report in
 // the embedded engine.
-const embeddedAhead = 48
+const embeddedAhead = 128
 
 // extractEmbedded is the embedded engine: an embedded NATS server with
 // JetStream (file storage in a temporary directory) and every stage as a
@@ -120,7 +120,7 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 	}
 	defer decConn.Close()
 	g.Go(func() error {
-		d := NewDecoder(decConn, DecoderConfig{Workers: max(2, runtime.GOMAXPROCS(0)), NoEvents: true}) // no subscriber can reach an in-process server
+		d := NewDecoder(decConn, DecoderConfig{Workers: 2 * runtime.GOMAXPROCS(0), MaxAckPending: 128, NoEvents: true}) // no subscriber can reach an in-process server
 		if err := d.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
