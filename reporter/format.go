@@ -1,7 +1,7 @@
 package reporter
 
 import (
-	"encoding/hex"
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -15,7 +15,104 @@ import (
 const hexDigits = "0123456789abcdef"
 
 // appendHex appends v as lower-case hex without separators ("87000eaa").
-func appendHex(b []byte, v []byte) []byte { return hex.AppendEncode(b, v) }
+// Payload bytes are most of a JSON report, so this converts 4 bytes to 8
+// digits at a time in a 64-bit word (hexWord) rather than byte by byte.
+func appendHex(b []byte, v []byte) []byte {
+	n := len(b)
+	b = slices.Grow(b, 2*len(v))[:n+2*len(v)]
+	dst := b[n:]
+	for len(v) >= 8 && len(dst) >= 16 {
+		x := binary.LittleEndian.Uint64(v)
+		binary.LittleEndian.PutUint64(dst, hexWord(uint32(x)))
+		binary.LittleEndian.PutUint64(dst[8:], hexWord(uint32(x>>32)))
+		v, dst = v[8:], dst[16:]
+	}
+	for i, c := range v {
+		if 2*i+1 < len(dst) {
+			dst[2*i], dst[2*i+1] = hexDigits[c>>4], hexDigits[c&0xf]
+		}
+	}
+	return b
+}
+
+// hexWord returns the 8 hex digits of the 4 bytes of v (first byte in the
+// low 8 bits), as they are laid out in memory by a little-endian store.
+func hexWord(v uint32) uint64 {
+	// Spread the bytes to 16-bit lanes, then each lane's nibbles to its two
+	// bytes, high nibble first.
+	x := uint64(v)
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	x = (x | x<<8) & 0x00ff00ff00ff00ff
+	x = x>>4&0x000f000f000f000f | (x&0x000f000f000f000f)<<8
+	// Digit 0-9 to '0'-'9', 10-15 to 'a'-'f': every nibble of 10 or more
+	// carries into bit 4 when 6 is added; such digits get 'a'-'0'-10 more.
+	// No byte overflows, so no carry crosses lanes.
+	letters := (x + 0x06*ones) >> 4 & ones
+	return x + '0'*ones + letters*('a'-'0'-10)
+}
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
+// appendUint appends v in decimal (strconv.AppendUint(b, v, 10) without
+// its generic paths: report values are mostly small).
+func appendUint(b []byte, v uint64) []byte {
+	if v < 10 {
+		return append(b, byte('0'+v))
+	}
+	if v < 100 {
+		return append(b, digitPairs[2*v], digitPairs[2*v+1])
+	}
+	w := decimalLen(v)
+	n := len(b)
+	b = slices.Grow(b, w)[:n+w]
+	d := b[n:]
+	i := len(d)
+	for v >= 100 && i >= 2 {
+		q := v / 100
+		r := 2 * (v - 100*q)
+		i -= 2
+		d[i], d[i+1] = digitPairs[r], digitPairs[r+1]
+		v = q
+	}
+	if v >= 10 && i >= 2 {
+		d[i-2], d[i-1] = digitPairs[2*v], digitPairs[2*v+1]
+	} else if i >= 1 {
+		d[i-1] = byte('0' + v)
+	}
+	return b
+}
+
+// decimalLen returns the number of decimal digits of v (at least 1).
+func decimalLen(v uint64) int {
+	n := 1
+	for v >= 10000 {
+		v /= 10000
+		n += 4
+	}
+	for v >= 10 {
+		v /= 10
+		n++
+	}
+	return n
+}
+
+// appendInt appends v in decimal.
+func appendInt(b []byte, v int64) []byte {
+	if v < 0 {
+		return appendUint(append(b, '-'), uint64(-v))
+	}
+	return appendUint(b, uint64(v))
+}
 
 // appendHexGroups appends v as space-separated hex bytes ("87 00 0e aa").
 func appendHexGroups(b []byte, v []byte) []byte {
@@ -36,11 +133,21 @@ func appendHexGroups(b []byte, v []byte) []byte {
 
 // appendMAC appends a hardware address as colon-separated hex bytes.
 func appendMAC(b []byte, v []byte) []byte {
+	if len(v) == 0 {
+		return b
+	}
+	n := len(b)
+	b = slices.Grow(b, 3*len(v)-1)[:n+3*len(v)-1]
+	d := b[n:]
 	for i, c := range v {
-		if i > 0 {
-			b = append(b, ':')
+		j := 3 * i
+		if j+1 >= len(d) {
+			break
 		}
-		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+		if i > 0 {
+			d[j-1] = ':'
+		}
+		d[j], d[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
 	}
 	return b
 }
@@ -51,7 +158,11 @@ func appendMAC(b []byte, v []byte) []byte {
 func appendIP(b []byte, v []byte) []byte {
 	switch len(v) {
 	case 4:
-		return netip.AddrFrom4([4]byte(v)).AppendTo(b)
+		b = appendUint(b, uint64(v[0]))
+		for _, c := range v[1:4] {
+			b = appendUint(append(b, '.'), uint64(c))
+		}
+		return b
 	case 16:
 		return netip.AddrFrom16([16]byte(v)).AppendTo(b)
 	}

@@ -1,7 +1,6 @@
 package reporter
 
 import (
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/pcapflow/pcapflow/decoder"
@@ -9,6 +8,13 @@ import (
 
 // jsonEncoder renders a report as one JSON object whose members are the
 // blocks, indented with tabs as PyPCAPKit does.
+//
+// This is the hot path of `extract -f json`: every member costs a handful
+// of appends of precomputed pieces (newline and indentation in one slice,
+// the quoted key, the value written straight into the buffer), strings
+// that need no escaping are copied whole, and numbers and hex are
+// formatted without going through strconv's or encoding/hex's general
+// code (see format.go).
 type jsonEncoder struct{}
 
 func (jsonEncoder) begin(b []byte) []byte { return append(b, '{') }
@@ -44,15 +50,21 @@ func (e jsonEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int,
 	for i := lo; i < hi; {
 		n := &nodes[i]
 		j := next(nodes, i, hi)
-		b = append(b, '\n')
-		b = appendIndent(b, depth+1)
+		b = appendNewline(b, depth+1)
 		if named {
 			b = appendJSONString(b, n.Key)
 			b = append(b, ": "...)
 		}
-		if isContainer(n.Kind) {
-			b = e.members(o, b, nodes, i+1, j, n.Kind == decoder.KindObject, depth+1)
-		} else {
+		switch n.Kind {
+		case decoder.KindObject:
+			b = e.members(o, b, nodes, i+1, j, true, depth+1)
+		case decoder.KindArray:
+			b = e.members(o, b, nodes, i+1, j, false, depth+1)
+		case decoder.KindUint:
+			b = appendUint(b, n.Num)
+		case decoder.KindString:
+			b = appendJSONString(b, n.Str)
+		default:
 			b = appendJSONValue(b, n)
 		}
 		if j < hi {
@@ -61,12 +73,25 @@ func (e jsonEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int,
 		b = o.maybeFlush(b)
 		i = j
 	}
-	b = append(b, '\n')
-	b = appendIndent(b, depth)
+	b = appendNewline(b, depth)
 	return append(b, close)
 }
 
-const tabs = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"
+// newlineTabs is a newline followed by enough tabs for every depth a
+// report reaches in practice; appendNewline slices it.
+const newlineTabs = "\n\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t" +
+	"\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"
+
+// appendNewline appends a newline and depth tabs.
+func appendNewline(b []byte, depth int) []byte {
+	if depth < len(newlineTabs) {
+		return append(b, newlineTabs[:1+depth]...)
+	}
+	b = append(b, newlineTabs...)
+	return appendIndent(b, depth-(len(newlineTabs)-1))
+}
+
+var tabs = newlineTabs[1:]
 
 func appendIndent(b []byte, depth int) []byte {
 	for depth > len(tabs) {
@@ -87,20 +112,21 @@ func appendJSONValue(b []byte, n *decoder.Node) []byte {
 		}
 		return append(b, "false"...)
 	case decoder.KindInt:
-		return strconv.AppendInt(b, int64(n.Num), 10)
+		return appendInt(b, int64(n.Num))
 	case decoder.KindUint:
-		return strconv.AppendUint(b, n.Num, 10)
+		return appendUint(b, n.Num)
 	case decoder.KindString:
 		return appendJSONString(b, n.Str)
 	case decoder.KindEnum:
 		// The name may come from packet data: escape it.
 		b = append(b, '"')
-		b = appendJSONChars(b, n.Str)
 		if n.Str == "" {
 			b = append(b, "Unknown"...)
+		} else {
+			b = appendJSONChars(b, n.Str)
 		}
 		b = append(b, " ["...)
-		b = strconv.AppendUint(b, n.Num, 10)
+		b = appendUint(b, n.Num)
 		return append(b, "]\""...)
 	}
 	// The remaining kinds render as strings of safe ASCII characters.
@@ -118,20 +144,64 @@ func appendJSONValue(b []byte, n *decoder.Node) []byte {
 	return append(b, '"')
 }
 
-// appendJSONString appends s as a quoted JSON string.
+// appendJSONString appends s as a quoted JSON string. Strings that need no
+// escaping (keys, and almost every value) are copied in one piece.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
-	b = appendJSONChars(b, s)
+	if i := jsonSafePrefix(s); i == len(s) {
+		b = append(b, s...)
+	} else {
+		b = append(b, s[:i]...)
+		b = appendJSONChars(b, s[i:])
+	}
 	return append(b, '"')
 }
 
-// jsonSafe marks the ASCII bytes a JSON string holds as they are.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+// jsonSafe marks the bytes a JSON string holds as they are: printable
+// ASCII but quote and backslash. (Bytes from 0x80 on are valid only as
+// part of UTF-8 sequences, which appendJSONChars checks.)
+var jsonSafe = func() (t [256]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
 	return t
 }()
+
+// SWAR constants: one in every byte, and every byte's top bit.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// jsonUnsafeWord is non-zero when one of the 8 bytes of x is not
+// jsonSafe: a control character (< 0x20), a quote, a backslash or a byte
+// from 0x80 on. The (x - k*ones) &^ x & highs tests are exact for "some
+// byte is below k" when k <= 0x80 (a borrow can only flag bytes above one
+// that truly matched).
+func jsonUnsafeWord(x uint64) uint64 {
+	ctl := (x - 0x20*ones) &^ x
+	q := x ^ ('"' * ones)
+	q = (q - ones) &^ q
+	bs := x ^ ('\\' * ones)
+	bs = (bs - ones) &^ bs
+	return (ctl | q | bs | x) & highs
+}
+
+// jsonSafePrefix returns the length of the longest prefix of s made of
+// jsonSafe bytes, looking at 8 bytes at a time.
+func jsonSafePrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if jsonUnsafeWord(x) != 0 {
+			break
+		}
+	}
+	for ; i < len(s) && jsonSafe[s[i]]; i++ {
+	}
+	return i
+}
 
 // appendJSONChars appends the escaped characters of s: quote, backslash and
 // control characters are escaped, and every byte that is not part of valid
