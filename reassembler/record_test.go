@@ -8,6 +8,8 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/pcapflow/pcapflow/decoder"
+	"github.com/pcapflow/pcapflow/decoder/craft"
+	"github.com/pcapflow/pcapflow/reporter"
 )
 
 // TestRecordsMsgpack: every record kind survives a msgpack round trip and
@@ -70,5 +72,74 @@ func TestLess16(t *testing.T) {
 	}
 	if less16(a, a) {
 		t.Error("less16(a, a)")
+	}
+}
+
+// TestRecordLendAndClone: records lend buffers that later streams and
+// datagrams reuse; a record encoded inside emit and its Clone encoded
+// after the buffers were reused carry the same bytes.
+func TestRecordLendAndClone(t *testing.T) {
+	r := New(Config{Analyse: true, Strict: true})
+	dec := decoder.New(decoder.Options{})
+	var p decoder.Packet
+	var inside [][]byte
+	var kept []Record
+	emit := func(rec Record) {
+		b, err := msgpack.Marshal(&rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inside = append(inside, b)
+		kept = append(kept, rec.Clone())
+	}
+	var idx uint64
+	add := func(pkt []byte) {
+		idx++
+		dec.Decode(pkt, 101, &p)
+		r.Add(reporter.FrameInfo{Index: idx, Sec: 1700000000}, &p, emit)
+	}
+	for i := range 3 { // each connection reuses the buffers of the one before
+		cv := newConversation(t, 1000+uint32(i)*7919, 5000+uint32(i)*104729)
+		cv.c = append(cv.c, pattern(3000+i*5000, uint64(i))...)
+		for _, b := range cv.handshake() {
+			add(b)
+		}
+		for _, b := range cv.data(true, 700) {
+			add(b)
+		}
+		for _, b := range cv.data(false, 900) {
+			add(b)
+		}
+		for _, b := range cv.fins() {
+			add(b)
+		}
+		dgram := build(t, &craft.IPv4{ID: uint16(i + 1), Src: a4, Dst: b4}, &craft.UDP{SrcPort: 53, DstPort: 53}, craft.Payload(pattern(2500, uint64(i)+9)))
+		frags, err := craft.FragmentIPv4(dgram, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range frags {
+			add(b)
+		}
+	}
+	r.Flush(emit)
+	var streams, datagrams int
+	for i, rec := range kept {
+		if rec.Stream != nil {
+			streams++
+		}
+		if rec.Datagram != nil {
+			datagrams++
+		}
+		b, err := msgpack.Marshal(&rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b, inside[i]) {
+			t.Errorf("record %d (%s): its clone differs from what emit saw", i, rec.Name())
+		}
+	}
+	if streams != 3 || datagrams != 3 {
+		t.Errorf("%d streams and %d datagrams, want 3 and 3", streams, datagrams)
 	}
 }
