@@ -59,10 +59,15 @@
 // # Cost
 //
 // Fragment reassembly costs little next to decoding. TCP stream
-// reassembly copies every payload byte once, into its direction's buffer
-// (contiguous, grown 4× at a time so that growth copies less than a third
-// of the stream), which the record lends; buffers of ended streams are
-// pooled (32 MiB) so that a warm table neither allocates nor clears them.
+// reassembly copies every payload byte into its direction's buffer, which
+// is contiguous so that the record lends it; the buffer grows 4× at a
+// time (2 KiB to 2 MiB, or MaxStreamBytes), and each growth copies what it
+// holds: between a third of the stream and 4/3 of it (0.7× on the
+// generated capture). Buffers and frame lists of ended streams and
+// datagrams are pooled (32 MiB of stream bytes, 4 MiB of datagram bytes),
+// so that a warm Reassembler neither allocates nor clears them, and a
+// segment of an established stream allocates nothing. The payload copy,
+// bound by memory bandwidth, costs about as much as decoding the frame.
 // Streams longer than MaxStreamBytes are SHA-256 hashed as they grow,
 // which dominates for bulk transfers.
 package reassembler

@@ -155,9 +155,10 @@ const listPoolLen = 256 << 10
 
 // A direction's bytes are kept contiguous, so that its record can lend
 // them without a copy. The buffer grows by a factor of 4 (2 KiB, 8 KiB,
-// ..., 2 MiB, or MaxStreamBytes when that is smaller), so the bytes copied
-// on growth stay under a third of the stream; buffers of ended streams are
-// reused, so that a warm table neither allocates nor clears memory.
+// ..., 2 MiB, or MaxStreamBytes when that is smaller); the growths copy
+// between 1/3 and 4/3 of the stream's bytes (the sum of the smaller
+// classes). Buffers of ended streams are reused, so that a warm table
+// neither allocates nor clears memory.
 var bufClass = []int{2 << 10, 8 << 10, 32 << 10, 128 << 10, 512 << 10, 2 << 20}
 
 // poolBytes bounds the capacity kept in the stream buffer pool.
