@@ -100,7 +100,7 @@ func runServe(args []string) error {
 			if err != nil {
 				return err
 			}
-			sc, err := jsbus.New(nc, jsbus.ConnConfig{}, log.With("stage", stage))
+			sc, err := jsbus.New(nc, jsbus.ConnConfig{}, log)
 			if err != nil {
 				return err
 			}
