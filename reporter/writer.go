@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/pcapflow/pcapflow/decoder"
 )
@@ -11,30 +12,79 @@ import (
 // Buffering: the renderers append to one reused buffer and hand it to the
 // underlying io.Writer whenever it holds flushAt bytes (checked between
 // values, so one huge value may overshoot once; the buffer then keeps its
-// larger capacity and is reused).
+// larger capacity and is reused). Large writes keep the number of system
+// calls per report small (a JSON report is about 3 KiB per frame).
 const (
-	bufSize = 64 << 10
-	flushAt = 32 << 10
+	bufSize = 256 << 10
+	flushAt = 224 << 10
 )
 
 // ErrClosed is returned by Block after Close.
 var ErrClosed = errors.New("reporter: writer is closed")
 
 // out is the buffered sink shared by a writer and its encoder.
+//
+// When behind is set (a stream writer on an *os.File), flush writes behind:
+// it hands the full buffer to a goroutine that writes it while the caller
+// goes on rendering into a second buffer, so the write system call (the
+// kernel's copy of the bytes) runs on another core instead of stalling the
+// renderer. At most one write is in flight; the next flush, and wait,
+// collect its result. The goroutine lives for one write only, so an
+// abandoned writer leaks nothing.
 type out struct {
 	w   io.Writer
 	buf []byte
 	err error // first write error; sticky
+
+	behind   bool
+	spare    []byte     // the buffer not being filled (in flight, or idle)
+	done     chan error // result of the write in flight
+	inflight bool
 }
 
-// flush writes b to the sink and returns b emptied.
-func (o *out) flush(b []byte) []byte {
-	if o.err == nil && len(b) > 0 {
-		if _, err := o.w.Write(b); err != nil {
-			o.err = fmt.Errorf("write report: %w", err)
-		}
+// setErr records the first write error.
+func (o *out) setErr(err error) {
+	if err != nil && o.err == nil {
+		o.err = fmt.Errorf("write report: %w", err)
 	}
-	return b[:0]
+}
+
+// flush writes b to the sink (or starts writing it, see out) and returns an
+// empty buffer to go on with.
+func (o *out) flush(b []byte) []byte {
+	if !o.behind {
+		if o.err == nil && len(b) > 0 {
+			_, err := o.w.Write(b)
+			o.setErr(err)
+		}
+		return b[:0]
+	}
+	o.wait()
+	if o.err != nil || len(b) == 0 {
+		return b[:0]
+	}
+	if o.done == nil {
+		o.done = make(chan error, 1)
+	}
+	go func(w io.Writer, b []byte, done chan<- error) {
+		_, err := w.Write(b)
+		done <- err
+	}(o.w, b, o.done)
+	o.inflight = true
+	next := o.spare
+	if next == nil {
+		next = make([]byte, 0, cap(b))
+	}
+	o.spare = b
+	return next[:0]
+}
+
+// wait waits for the write in flight, if any.
+func (o *out) wait() {
+	if o.inflight {
+		o.setErr(<-o.done)
+		o.inflight = false
+	}
 }
 
 // maybeFlush flushes b when it is full enough (never when o has no sink:
@@ -78,15 +128,22 @@ type streamWriter struct {
 }
 
 // NewWriter returns a Writer that renders blocks in format f to w as they
-// come, through an internal buffer of a few tens of KiB (so w needs no
+// come, through an internal buffer of a few hundred KiB (so w needs no
 // buffering of its own). Nothing is retained between blocks: the Tree given
 // to Block may be reused as soon as Block returns. Close writes the end of
 // the document and flushes; it does not close w.
+//
+// When w is an *os.File, the buffer is written behind the caller, by
+// another goroutine, while the next one fills (see out): nothing else may
+// write to w between NewWriter and the return of Close, which waits for
+// the last write.
 //
 // An unknown Format yields a Writer whose every call fails.
 func NewWriter(w io.Writer, f Format) Writer {
 	enc, err := newEncoder(f)
 	sw := &streamWriter{o: out{w: w, buf: make([]byte, 0, bufSize), err: err}, enc: enc}
+	// Files and pipes are worth writing behind; in-memory writers are not.
+	_, sw.o.behind = w.(*os.File)
 	return sw
 }
 
@@ -126,6 +183,7 @@ func (sw *streamWriter) Close() error {
 	}
 	b = sw.enc.end(b, sw.n)
 	sw.o.buf = sw.o.flush(b)
+	sw.o.wait()
 	return sw.o.err
 }
 

@@ -1,0 +1,82 @@
+package reporter
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pcapflow/pcapflow/decoder"
+)
+
+// TestWriteBehind: a report written behind to a file (many buffers in
+// flight one after the other) has the same bytes as one rendered into
+// memory.
+func TestWriteBehind(t *testing.T) {
+	p, fi := benchFrame(t)
+	var bl Builder
+	var tree decoder.Tree
+	path := filepath.Join(t.TempDir(), "r.json")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var mem bytes.Buffer
+	wf, wm := NewWriter(f, JSON), NewWriter(&mem, JSON)
+	const frames = 2000 // about 3.5 MB: more than a dozen flushes
+	for i := range frames {
+		fi.Index = uint64(i + 1)
+		bl.Frame(&tree, fi, p)
+		for _, w := range []Writer{wf, wm} {
+			if err := w.Block(bl.Name(fi.Index), &tree); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, w := range []Writer{wf, wm} {
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mem.Len() < 12*flushAt {
+		t.Fatalf("only %d bytes: too few flushes to test", mem.Len())
+	}
+	if !bytes.Equal(got, mem.Bytes()) {
+		t.Fatalf("file has %d bytes, memory %d: they differ", len(got), mem.Len())
+	}
+}
+
+// TestWriteBehindError: a failing file write is reported by a later Block
+// or by Close, and stays reported.
+func TestWriteBehindError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path) // read-only: every write fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var tree decoder.Tree
+	kindsTree(&tree)
+	w := NewWriter(f, JSON)
+	for i := 0; i < 5000 && err == nil; i++ {
+		err = w.Block("Kinds", &tree)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "write report") {
+		t.Fatalf("error = %v", err)
+	}
+	if w.Block("Kinds", &tree) == nil || w.Close() == nil {
+		t.Error("the write error is not sticky")
+	}
+}
