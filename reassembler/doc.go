@@ -64,8 +64,10 @@
 // time (2 KiB to 2 MiB, or MaxStreamBytes), and each growth copies what it
 // holds: between a third of the stream and 4/3 of it (0.7× on the
 // generated capture). Buffers and frame lists of ended streams and
-// datagrams are pooled (32 MiB of stream bytes, 4 MiB of datagram bytes),
-// so that a warm Reassembler neither allocates nor clears them, and a
+// datagrams are pooled (per Reassembler, outside the memory caps: at most
+// 32 MiB of stream bytes, 8 MiB of segment and frame lists, 4 MiB of
+// datagram bytes), so that a warm Reassembler neither allocates nor
+// clears them, and a
 // segment of an established stream allocates nothing. The payload copy,
 // bound by memory bandwidth, costs about as much as decoding the frame.
 // Streams longer than MaxStreamBytes are SHA-256 hashed as they grow,
