@@ -67,9 +67,9 @@
 // datagrams are pooled (per Reassembler, outside the memory caps: at most
 // 32 MiB of stream bytes, 8 MiB of segment and frame lists, 4 MiB of
 // datagram bytes), so that a warm Reassembler neither allocates nor
-// clears them, and a
-// segment of an established stream allocates nothing. The payload copy,
-// bound by memory bandwidth, costs about as much as decoding the frame.
+// clears them, and a segment of an established stream allocates nothing.
+// The payload copy, bound by memory bandwidth, costs about as much as
+// decoding the frame.
 // Streams longer than MaxStreamBytes are SHA-256 hashed as they grow,
 // which dominates for bulk transfers.
 package reassembler
