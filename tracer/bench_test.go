@@ -53,9 +53,10 @@ func generated(b testing.TB, n int) []benchFrame {
 // Sub-benchmarks: full (reassembly of IPv4, IPv6 and TCP + tracing),
 // trace (tracing only), frag (IPv4/IPv6 reassembly only), tcp (TCP stream
 // reassembly only). Run with -benchtime=3x: the 1,000,000-frame generated
-// capture per pass (about 0.9 GB held in memory), 200,000 frames with
-// -short, or PCAPFLOW_BENCH_FRAMES; the fastest pass of each kind counts.
-// ns/frame and allocs/frame are of the fastest pass.
+// capture per pass (held in memory: 2.8 GB peak RSS, about 25 s in all),
+// 200,000 frames with -short, or PCAPFLOW_BENCH_FRAMES; the fastest pass
+// of each kind counts. ns/frame and allocs/frame are of the fastest pass;
+// cpu-ratio compares process CPU times, steadier on a shared machine.
 func BenchmarkPipeline(b *testing.B) {
 	n := 1_000_000
 	if testing.Short() {
