@@ -2,6 +2,7 @@ package reporter
 
 import (
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/pcapflow/pcapflow/decoder"
 )
@@ -15,11 +16,13 @@ import (
 // that need no escaping are copied whole, and numbers and hex are
 // formatted without going through strconv's or encoding/hex's general
 // code (see format.go).
-type jsonEncoder struct{}
+type jsonEncoder struct {
+	keys keyCache
+}
 
-func (jsonEncoder) begin(b []byte) []byte { return append(b, '{') }
+func (*jsonEncoder) begin(b []byte) []byte { return append(b, '{') }
 
-func (e jsonEncoder) block(o *out, b []byte, name string, nodes []decoder.Node, index int) []byte {
+func (e *jsonEncoder) block(o *out, b []byte, name string, nodes []decoder.Node, index int) []byte {
 	if index > 0 {
 		b = append(b, ',')
 	}
@@ -29,7 +32,7 @@ func (e jsonEncoder) block(o *out, b []byte, name string, nodes []decoder.Node, 
 	return e.members(o, b, nodes, 0, len(nodes), true, 1)
 }
 
-func (jsonEncoder) end(b []byte, n int) []byte {
+func (*jsonEncoder) end(b []byte, n int) []byte {
 	if n > 0 {
 		b = append(b, '\n')
 	}
@@ -38,7 +41,7 @@ func (jsonEncoder) end(b []byte, n int) []byte {
 
 // members appends the container holding nodes[lo:hi] (an object when
 // named, else an array) at indentation depth.
-func (e jsonEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int, named bool, depth int) []byte {
+func (e *jsonEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int, named bool, depth int) []byte {
 	open, close := byte('{'), byte('}')
 	if !named {
 		open, close = '[', ']'
@@ -50,10 +53,10 @@ func (e jsonEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int,
 	for i := lo; i < hi; {
 		n := &nodes[i]
 		j := next(nodes, i, hi)
-		b = appendNewline(b, depth+1)
 		if named {
-			b = appendJSONString(b, n.Key)
-			b = append(b, ": "...)
+			b = e.keys.appendKey(b, n.Key, depth+1)
+		} else {
+			b = appendNewline(b, depth+1)
 		}
 		switch n.Kind {
 		case decoder.KindObject:
@@ -75,6 +78,75 @@ func (e jsonEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int,
 	}
 	b = appendNewline(b, depth)
 	return append(b, close)
+}
+
+// keyCache holds the rendered start of object members, "\n\t\t\"key\": ",
+// by key and depth, so that the usual member costs one lookup and one
+// append instead of indenting, scanning and quoting its key. Reports use a
+// few hundred keys, nearly all string constants of the decoder; the cache
+// is direct-mapped on the key's address (stable for constants) and checks
+// the key's text, so keys from packet data are always right, only slower.
+type keyCache struct {
+	slots [keySlots]keySlot
+	arena []byte // the fragments and copies of their keys; append-only until reset
+}
+
+type keySlot struct {
+	key   string // a copy in arena ("" with frag empty: unused)
+	depth int
+	frag  []byte // in arena
+}
+
+const (
+	keyBits     = 10
+	keySlots    = 1 << keyBits
+	keyArenaMax = 64 << 10 // reset (forgetting every slot) past this size
+	keyMax      = 256      // longer keys are not cached
+)
+
+// appendKey appends a newline, depth tabs, key quoted and ": ".
+func (c *keyCache) appendKey(b []byte, key string, depth int) []byte {
+	x := uint64(uintptr(unsafe.Pointer(unsafe.StringData(key)))) ^ uint64(len(key))<<48 ^ uint64(depth)<<56
+	s := &c.slots[(x*0x9e3779b97f4a7c15)>>(64-keyBits)]
+	if s.depth != depth || s.key != key || len(s.frag) == 0 {
+		return c.miss(b, s, key, depth)
+	}
+	return append(b, s.frag...)
+}
+
+// miss renders the fragment of key at depth into slot s and appends it.
+//
+//go:noinline
+func (c *keyCache) miss(b []byte, s *keySlot, key string, depth int) []byte {
+	if len(key) > keyMax || depth > keyMax {
+		b = appendNewline(b, depth)
+		b = appendJSONString(b, key)
+		return append(b, ": "...)
+	}
+	if len(c.arena)+9*keyMax > keyArenaMax {
+		c.reset()
+	}
+	if c.arena == nil {
+		c.arena = make([]byte, 0, keyArenaMax)
+	}
+	// Both go at the end of arena, which has room (no reallocation: the
+	// earlier slots keep pointing into it).
+	start := len(c.arena)
+	c.arena = append(c.arena, key...)
+	s.key = unsafe.String(unsafe.SliceData(c.arena[start:]), len(key))
+	start = len(c.arena)
+	c.arena = appendNewline(c.arena, depth)
+	c.arena = appendJSONString(c.arena, key)
+	c.arena = append(c.arena, ": "...)
+	s.frag = c.arena[start:len(c.arena):len(c.arena)]
+	s.depth = depth
+	return append(b, s.frag...)
+}
+
+// reset forgets every slot and reuses the arena.
+func (c *keyCache) reset() {
+	c.slots = [keySlots]keySlot{}
+	c.arena = c.arena[:0]
 }
 
 // newlineTabs is a newline followed by enough tabs for every depth a

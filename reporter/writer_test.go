@@ -2,10 +2,13 @@ package reporter
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/pcapflow/pcapflow/decoder"
 )
@@ -78,5 +81,51 @@ func TestWriteBehindError(t *testing.T) {
 	}
 	if w.Block("Kinds", &tree) == nil || w.Close() == nil {
 		t.Error("the write error is not sticky")
+	}
+}
+
+// TestJSONKeyCache: the key cache never serves a stale key: keys that
+// change text at the same address (a reused buffer) and more distinct keys
+// than the cache holds render as a fresh encoder renders them.
+func TestJSONKeyCache(t *testing.T) {
+	var buf [8]byte
+	aliased := unsafe.String(&buf[0], len(buf))
+	var cached bytes.Buffer
+	w := NewWriter(&cached, JSON)
+	var want bytes.Buffer
+	want.WriteString("{")
+	for i := range 3000 {
+		copy(buf[:], fmt.Sprintf("k%07d", i%1000))
+		if i%7 == 0 {
+			buf[1] = '"' // needs escaping
+		}
+		var tree decoder.Tree
+		tree.Object("o")
+		tree.Uint(aliased, uint64(i))
+		tree.Uint(strings.Repeat("x", i%300), 1) // distinct keys, some too long to cache
+		tree.Close()
+		if err := w.Block("B", &tree); err != nil {
+			t.Fatal(err)
+		}
+		// A fresh writer renders the same block with an empty cache.
+		var one bytes.Buffer
+		fresh := NewWriter(&one, JSON)
+		if err := fresh.Block("B", &tree); err != nil {
+			t.Fatal(err)
+		}
+		fresh.Close()
+		block := strings.TrimSuffix(strings.TrimPrefix(one.String(), "{"), "\n}\n")
+		if i > 0 {
+			want.WriteString(",")
+		}
+		want.WriteString(block)
+	}
+	w.Close()
+	want.WriteString("\n}\n")
+	if cached.String() != want.String() {
+		t.Fatalf("cached rendering differs from fresh renderings (%d vs %d bytes)", cached.Len(), want.Len())
+	}
+	if !json.Valid(cached.Bytes()) {
+		t.Fatal("invalid JSON")
 	}
 }
