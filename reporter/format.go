@@ -72,6 +72,13 @@ func appendUint(b []byte, v uint64) []byte {
 	if v < 100 {
 		return append(b, digitPairs[2*v], digitPairs[2*v+1])
 	}
+	if v < 10000 {
+		hi, lo := v/100, 2*(v%100)
+		if hi < 10 {
+			return append(b, byte('0'+hi), digitPairs[lo], digitPairs[lo+1])
+		}
+		return append(b, digitPairs[2*hi], digitPairs[2*hi+1], digitPairs[lo], digitPairs[lo+1])
+	}
 	w := decimalLen(v)
 	n := len(b)
 	b = slices.Grow(b, w)[:n+w]

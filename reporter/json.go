@@ -98,7 +98,7 @@ type keySlot struct {
 }
 
 const (
-	keyBits     = 10
+	keyBits     = 11
 	keySlots    = 1 << keyBits
 	keyArenaMax = 64 << 10 // reset (forgetting every slot) past this size
 	keyMax      = 256      // longer keys are not cached
