@@ -21,7 +21,16 @@ func appendHex(b []byte, v []byte) []byte {
 	n := len(b)
 	b = slices.Grow(b, 2*len(v))[:n+2*len(v)]
 	dst := b[n:]
-	for len(v) >= 8 && len(dst) >= 16 {
+	for len(v) >= 16 && len(dst) >= 32 {
+		s, d := v[:16], dst[:32]
+		x, y := binary.LittleEndian.Uint64(s[:8]), binary.LittleEndian.Uint64(s[8:])
+		binary.LittleEndian.PutUint64(d[:8], hexWord(uint32(x)))
+		binary.LittleEndian.PutUint64(d[8:16], hexWord(uint32(x>>32)))
+		binary.LittleEndian.PutUint64(d[16:24], hexWord(uint32(y)))
+		binary.LittleEndian.PutUint64(d[24:], hexWord(uint32(y>>32)))
+		v, dst = v[16:], dst[32:]
+	}
+	if len(v) >= 8 && len(dst) >= 16 {
 		x := binary.LittleEndian.Uint64(v)
 		binary.LittleEndian.PutUint64(dst, hexWord(uint32(x)))
 		binary.LittleEndian.PutUint64(dst[8:], hexWord(uint32(x>>32)))
