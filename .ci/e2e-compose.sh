@@ -150,10 +150,12 @@ submit() {
   echo "$e - $s" | bc
 }
 report_of() { find "$1" -maxdepth 1 -name 'report*.json' 2>/dev/null | head -n 1 || true; }
-# reference FILE ID: the inline engine's report of FILE.
+# reference FILE ID [extract flags]: the inline engine's report of FILE.
 reference() {
-  "$BIN" extract "$1" --engine inline -o "$WORK/ref/$2.json" >"$WORK/ref/$2.log" 2>&1 || true
-  [ -s "$WORK/ref/$2.json" ] || fail "inline extract of $1 wrote no report: $(cat "$WORK/ref/$2.log")"
+  local file=$1 id=$2
+  shift 2
+  "$BIN" extract "$file" --engine inline -o "$WORK/ref/$id.json" "$@" >"$WORK/ref/$id.log" 2>&1 || true
+  [ -s "$WORK/ref/$id.json" ] || fail "inline extract of $file wrote no report: $(cat "$WORK/ref/$id.log")"
 }
 # same ID [REF]: the fetched report of capture ID is byte-identical to the
 # reference REF (default ID).
@@ -186,6 +188,18 @@ for f in "${CAPS[@]}"; do
   same "$id"
   log "  identical: $(basename "$f")"
 done
+
+# the same options on both sides: stop after the transport layer, and
+# after the first IPv4 layer
+reference "$ROOT/testdata/http.pcap" opt-l -L transport
+TIMEOUT=60 submit "$ROOT/testdata/http.pcap" opt-l -L transport >/dev/null
+same opt-l
+reference "$ROOT/testdata/mixed.pcapng" opt-p -P ipv4
+TIMEOUT=60 submit "$ROOT/testdata/mixed.pcapng" opt-p -P ipv4 >/dev/null
+same opt-p
+reference "$ROOT/testdata/http.pcap" opt-base
+cmp -s "$WORK/ref/opt-l.json" "$WORK/ref/opt-base.json" && fail "-L transport changed nothing: the option check is void"
+log "  identical with -L transport and -P ipv4"
 
 # --- the other two ways in: the spool folder (reports in the reporter's
 # output folder) and "docker compose run cli"
