@@ -164,6 +164,7 @@ same() {
   got=$(report_of "$WORK/got/$1")
   [ -n "$got" ] || fail "$1: no report fetched ($(ls "$WORK/got/$1" 2>&1))"
   cmp -s "$got" "$ref" || fail "$1: report differs from the inline engine's: $(cmp "$got" "$ref" 2>&1 || true)"
+  rm -f "$got" # checked: keep the work folder small (the large reports are 270 MB)
 }
 
 # --- small captures: testdata and a selection of the corpus
