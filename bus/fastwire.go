@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -361,8 +362,8 @@ func (r *rd) decodedFrame(f *DecodedFrame) {
 				continue
 			}
 			m := r.arrLen()
-			if m > 64 {
-				r.fail(fmt.Errorf("decode decoded batch: %d layers", m))
+			if m > decoder.MaxLayers {
+				r.fail(fmt.Errorf("decode decoded batch: %d layers, more than %d", m, decoder.MaxLayers))
 				return
 			}
 			f.Layers = make([]LayerSpan, m)

@@ -32,6 +32,11 @@ const maxTreeNodes = 1 << 20
 //
 // The renderers print IPv4, IPv6, MAC and Enum values as strings, so a tree
 // decoded by DecodeTree renders byte for byte as the original.
+// maxTreeDepth bounds the nesting of a decoded Tree: one object per layer
+// (at most decoder.MaxLayers) plus the frame block and the structure inside
+// a layer's fields (options, records, ...).
+const maxTreeDepth = decoder.MaxLayers + 32
+
 func EncodeTree(e *msgpack.Encoder, t *decoder.Tree) error {
 	return encodeChildren(e, t.Nodes, 0, len(t.Nodes), true)
 }
@@ -189,8 +194,8 @@ func decodeValue(d *msgpack.Decoder, t *decoder.Tree, key string, budget *int) e
 	if *budget < 0 {
 		return fmt.Errorf("decode tree: more than %d nodes", maxTreeNodes)
 	}
-	if t.Depth() > 64 {
-		return fmt.Errorf("decode tree: nested deeper than 64")
+	if t.Depth() > maxTreeDepth {
+		return fmt.Errorf("decode tree: nested deeper than %d", maxTreeDepth)
 	}
 	c, err := d.PeekCode()
 	if err != nil {
