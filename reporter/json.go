@@ -67,6 +67,10 @@ func (e *jsonEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int
 			b = appendUint(b, n.Num)
 		case decoder.KindString:
 			b = appendJSONString(b, n.Str)
+		case decoder.KindBytes:
+			b = append(b, '"')
+			b = o.appendHex(b, n.Bin)
+			b = append(b, '"')
 		default:
 			b = appendJSONValue(b, n)
 		}

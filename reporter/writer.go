@@ -37,9 +37,57 @@ type out struct {
 	err error // first write error; sticky
 
 	behind   bool
-	spare    []byte     // the buffer not being filled (in flight, or idle)
+	cur      *batch     // what goes with buf (behind only)
+	spare    *batch     // the batch not being filled (in flight, or idle)
 	done     chan error // result of the write in flight
 	inflight bool
+}
+
+// batch is one buffer's worth of report written behind. The hex of long
+// byte values (payloads, most of a JSON report's bytes) is left to the
+// writing goroutine too: the renderer copies the bytes to raw and marks
+// where their hex goes in text, and the writer assembles the output.
+type batch struct {
+	text  []byte
+	raw   []byte
+	marks []hexMark
+	out   []byte // the assembled output (writing goroutine only)
+}
+
+// hexMark says that the hex of the next n bytes of raw goes at text[at].
+type hexMark struct{ at, n int }
+
+// deferHexMin is the shortest byte value whose hex is deferred.
+const deferHexMin = 64
+
+// appendHex appends v as hex to b, or (writing behind) copies v aside for
+// the writing goroutine to convert in place.
+func (o *out) appendHex(b []byte, v []byte) []byte {
+	if !o.behind || len(v) < deferHexMin {
+		return appendHex(b, v)
+	}
+	c := o.cur
+	c.marks = append(c.marks, hexMark{at: len(b), n: len(v)})
+	c.raw = append(c.raw, v...)
+	return b
+}
+
+// assemble returns the batch's output: text with the hex of the marked
+// bytes inserted.
+func (c *batch) assemble() []byte {
+	if len(c.marks) == 0 {
+		return c.text
+	}
+	out := c.out[:0]
+	last, r := 0, 0
+	for _, m := range c.marks {
+		out = append(out, c.text[last:m.at]...)
+		out = appendHex(out, c.raw[r:r+m.n])
+		last, r = m.at, r+m.n
+	}
+	out = append(out, c.text[last:]...)
+	c.out = out
+	return out
 }
 
 // setErr records the first write error.
@@ -60,23 +108,27 @@ func (o *out) flush(b []byte) []byte {
 		return b[:0]
 	}
 	o.wait()
-	if o.err != nil || len(b) == 0 {
+	cur := o.cur
+	if o.err != nil || len(b) == 0 && len(cur.marks) == 0 {
+		cur.raw, cur.marks = cur.raw[:0], cur.marks[:0]
 		return b[:0]
 	}
 	if o.done == nil {
 		o.done = make(chan error, 1)
 	}
-	go func(w io.Writer, b []byte, done chan<- error) {
-		_, err := w.Write(b)
+	cur.text = b
+	go func(w io.Writer, c *batch, done chan<- error) {
+		_, err := w.Write(c.assemble())
 		done <- err
-	}(o.w, b, o.done)
+	}(o.w, cur, o.done)
 	o.inflight = true
 	next := o.spare
 	if next == nil {
-		next = make([]byte, 0, cap(b))
+		next = &batch{text: make([]byte, 0, cap(b))}
 	}
-	o.spare = b
-	return next[:0]
+	o.spare, o.cur = cur, next
+	next.raw, next.marks = next.raw[:0], next.marks[:0]
+	return next.text[:0]
 }
 
 // wait waits for the write in flight, if any.
@@ -90,7 +142,11 @@ func (o *out) wait() {
 // maybeFlush flushes b when it is full enough (never when o has no sink:
 // then b accumulates everything).
 func (o *out) maybeFlush(b []byte) []byte {
-	if len(b) >= flushAt && o.w != nil {
+	n := len(b)
+	if o.cur != nil {
+		n += 2 * len(o.cur.raw)
+	}
+	if n >= flushAt && o.w != nil {
 		return o.flush(b)
 	}
 	return b
@@ -143,7 +199,9 @@ func NewWriter(w io.Writer, f Format) Writer {
 	enc, err := newEncoder(f)
 	sw := &streamWriter{o: out{w: w, buf: make([]byte, 0, bufSize), err: err}, enc: enc}
 	// Files and pipes are worth writing behind; in-memory writers are not.
-	_, sw.o.behind = w.(*os.File)
+	if _, ok := w.(*os.File); ok {
+		sw.o.behind, sw.o.cur = true, &batch{}
+	}
 	return sw
 }
 

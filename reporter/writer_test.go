@@ -14,8 +14,8 @@ import (
 )
 
 // TestWriteBehind: a report written behind to a file (many buffers in
-// flight one after the other) has the same bytes as one rendered into
-// memory.
+// flight one after the other, hex of long byte values made by the writing
+// goroutine) has the same bytes as one rendered into memory.
 func TestWriteBehind(t *testing.T) {
 	p, fi := benchFrame(t)
 	var bl Builder
@@ -29,9 +29,26 @@ func TestWriteBehind(t *testing.T) {
 	var mem bytes.Buffer
 	wf, wm := NewWriter(f, JSON), NewWriter(&mem, JSON)
 	const frames = 2000 // about 3.5 MB: more than a dozen flushes
+	payload := make([]byte, 300<<10)
+	for i := range payload {
+		payload[i] = byte(i * 31)
+	}
 	for i := range frames {
 		fi.Index = uint64(i + 1)
 		bl.Frame(&tree, fi, p)
+		if i%3 == 0 {
+			// Byte values of every size around deferHexMin, several in one
+			// block, and now and then one larger than a buffer.
+			tree.Reset()
+			tree.Object("o")
+			tree.Bytes("a", payload[:i%200])
+			tree.Uint("n", uint64(i))
+			tree.Bytes("b", payload[i%7:i%7+deferHexMin-1+i%3])
+			if i%500 == 0 {
+				tree.Bytes("c", payload)
+			}
+			tree.Close()
+		}
 		for _, w := range []Writer{wf, wm} {
 			if err := w.Block(bl.Name(fi.Index), &tree); err != nil {
 				t.Fatal(err)
