@@ -38,6 +38,7 @@ type out struct {
 
 	behind   bool
 	cur      *batch     // what goes with buf (behind only)
+	deferred int        // bytes of hex cur.raw will become
 	spare    *batch     // the batch not being filled (in flight, or idle)
 	done     chan error // result of the write in flight
 	inflight bool
@@ -69,6 +70,7 @@ func (o *out) appendHex(b []byte, v []byte) []byte {
 	c := o.cur
 	c.marks = append(c.marks, hexMark{at: len(b), n: len(v)})
 	c.raw = append(c.raw, v...)
+	o.deferred += 2 * len(v)
 	return b
 }
 
@@ -111,6 +113,7 @@ func (o *out) flush(b []byte) []byte {
 	cur := o.cur
 	if o.err != nil || len(b) == 0 && len(cur.marks) == 0 {
 		cur.raw, cur.marks = cur.raw[:0], cur.marks[:0]
+		o.deferred = 0
 		return b[:0]
 	}
 	if o.done == nil {
@@ -128,6 +131,7 @@ func (o *out) flush(b []byte) []byte {
 	}
 	o.spare, o.cur = cur, next
 	next.raw, next.marks = next.raw[:0], next.marks[:0]
+	o.deferred = 0
 	return next.text[:0]
 }
 
@@ -142,11 +146,7 @@ func (o *out) wait() {
 // maybeFlush flushes b when it is full enough (never when o has no sink:
 // then b accumulates everything).
 func (o *out) maybeFlush(b []byte) []byte {
-	n := len(b)
-	if o.cur != nil {
-		n += 2 * len(o.cur.raw)
-	}
-	if n >= flushAt && o.w != nil {
+	if len(b)+o.deferred >= flushAt && o.w != nil {
 		return o.flush(b)
 	}
 	return b
