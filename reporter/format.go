@@ -236,6 +236,14 @@ func appendPad(b []byte, v uint64, width int) []byte {
 // appendTime appends an RFC 3339 UTC timestamp with digits fraction digits
 // (0 to 9) and a "Z" zone: "2017-11-19T10:49:05.471719Z".
 func appendTime(b []byte, sec int64, nsec uint32, digits int) []byte {
+	b = appendDateTime(b, sec)
+	b = appendFrac(b, nsec, digits)
+	return append(b, 'Z')
+}
+
+// appendDateTime appends the date and time of day of Unix second sec, UTC,
+// without fraction or zone: "2017-11-19T10:49:05".
+func appendDateTime(b []byte, sec int64) []byte {
 	t := time.Unix(sec, 0).UTC()
 	year, month, day := t.Date()
 	hour, min, s := t.Clock()
@@ -253,9 +261,7 @@ func appendTime(b []byte, sec int64, nsec uint32, digits int) []byte {
 	b = append(b, ':')
 	b = appendPad(b, uint64(min), 2)
 	b = append(b, ':')
-	b = appendPad(b, uint64(s), 2)
-	b = appendFrac(b, nsec, digits)
-	return append(b, 'Z')
+	return appendPad(b, uint64(s), 2)
 }
 
 // appendEpoch appends sec.nsec as a decimal number of seconds with digits
@@ -274,10 +280,10 @@ func appendEpoch(b []byte, sec int64, nsec uint32, digits int) []byte {
 			mag--
 			nsec = 1e9 - nsec
 		}
-		b = strconv.AppendUint(b, mag, 10)
+		b = appendUint(b, mag)
 		return appendFrac(b, nsec, digits)
 	}
-	b = strconv.AppendInt(b, sec, 10)
+	b = appendInt(b, sec)
 	return appendFrac(b, nsec, digits)
 }
 

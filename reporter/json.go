@@ -18,6 +18,10 @@ import (
 // code (see format.go).
 type jsonEncoder struct {
 	keys keyCache
+	// The date and time of day of the last timestamp rendered: frames
+	// come many to a second.
+	lastSec  int64
+	lastDate []byte
 }
 
 func (*jsonEncoder) begin(b []byte) []byte { return append(b, '{') }
@@ -71,6 +75,14 @@ func (e *jsonEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int
 			b = append(b, '"')
 			b = o.appendHex(b, n.Bin)
 			b = append(b, '"')
+		case decoder.KindTime:
+			if sec := int64(n.Num); sec != e.lastSec || len(e.lastDate) == 0 {
+				e.lastSec, e.lastDate = sec, appendDateTime(e.lastDate[:0], sec)
+			}
+			b = append(b, '"')
+			b = append(b, e.lastDate...)
+			b = appendFrac(b, n.Aux, clampDigits(n.Digits))
+			b = append(b, "Z\""...)
 		default:
 			b = appendJSONValue(b, n)
 		}

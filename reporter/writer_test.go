@@ -103,7 +103,8 @@ func TestWriteBehindError(t *testing.T) {
 
 // TestJSONKeyCache: the key cache never serves a stale key: keys that
 // change text at the same address (a reused buffer) and more distinct keys
-// than the cache holds render as a fresh encoder renders them.
+// than the cache holds render as a fresh encoder renders them. So do
+// timestamps (the encoder keeps the date of the last one).
 func TestJSONKeyCache(t *testing.T) {
 	var buf [8]byte
 	aliased := unsafe.String(&buf[0], len(buf))
@@ -120,6 +121,8 @@ func TestJSONKeyCache(t *testing.T) {
 		tree.Object("o")
 		tree.Uint(aliased, uint64(i))
 		tree.Uint(strings.Repeat("x", i%300), 1) // distinct keys, some too long to cache
+		// Timestamps: the same second several times in a row, then another.
+		tree.Time("t", int64(i/3)*86399-1e9, uint32(i*7919), uint8(i%10))
 		tree.Close()
 		if err := w.Block("B", &tree); err != nil {
 			t.Fatal(err)
