@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -60,23 +61,48 @@ func (c *Conn) Setup(ctx context.Context, sc StreamConfig) error {
 		if sc.MaxBytes == 0 {
 			cfg.MaxBytes = -1
 		}
-		if _, err := c.JS.CreateOrUpdateStream(ctx, cfg); err != nil {
+		if err := declare(func() error { _, err := c.JS.CreateOrUpdateStream(ctx, cfg); return err }); err != nil {
 			return fmt.Errorf("declare stream %s: %w", name, err)
 		}
 	}
-	if _, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bus.LeaseBucket,
-		TTL: sc.leaseTTL(), Storage: jetstream.FileStorage, Replicas: c.replicas(ctx, sc, kvStream(bus.LeaseBucket)), History: 1}); err != nil {
+	if err := declare(func() error {
+		_, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bus.LeaseBucket,
+			TTL: sc.leaseTTL(), Storage: jetstream.FileStorage, Replicas: c.replicas(ctx, sc, kvStream(bus.LeaseBucket)), History: 1})
+		return err
+	}); err != nil {
 		return fmt.Errorf("declare bucket %s: %w", bus.LeaseBucket, err)
 	}
-	if _, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bus.CaptureBucket,
-		Storage: jetstream.FileStorage, Replicas: c.replicas(ctx, sc, kvStream(bus.CaptureBucket)), History: 1}); err != nil {
+	if err := declare(func() error {
+		_, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bus.CaptureBucket,
+			Storage: jetstream.FileStorage, Replicas: c.replicas(ctx, sc, kvStream(bus.CaptureBucket)), History: 1})
+		return err
+	}); err != nil {
 		return fmt.Errorf("declare bucket %s: %w", bus.CaptureBucket, err)
 	}
-	if _, err := c.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: bus.ReportBucket,
-		Storage: jetstream.FileStorage, Replicas: c.replicas(ctx, sc, objStream(bus.ReportBucket))}); err != nil {
+	if err := declare(func() error {
+		_, err := c.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: bus.ReportBucket,
+			Storage: jetstream.FileStorage, Replicas: c.replicas(ctx, sc, objStream(bus.ReportBucket))})
+		return err
+	}); err != nil {
 		return fmt.Errorf("declare object store %s: %w", bus.ReportBucket, err)
 	}
 	return nil
+}
+
+// declare runs one create-or-update. Services start together and declare
+// the same streams at once: CreateOrUpdate looks the stream up, then creates
+// it, so a concurrent creator makes it fail with "stream name already in
+// use"; the next attempt finds the stream and updates it instead.
+func declare(f func() error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = f()
+		if err == nil || !(errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) || strings.Contains(err.Error(), "already in use")) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+	}
+	return err
 }
 
 // Buckets returns the lease and capture buckets and the report store.
