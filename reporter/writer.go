@@ -15,8 +15,8 @@ import (
 // larger capacity and is reused). Large writes keep the number of system
 // calls per report small (a JSON report is about 3 KiB per frame).
 const (
-	bufSize = 256 << 10
-	flushAt = 224 << 10
+	bufSize = 1 << 20
+	flushAt = 960 << 10
 )
 
 // ErrClosed is returned by Block after Close.

@@ -28,7 +28,7 @@ func TestWriteBehind(t *testing.T) {
 	defer f.Close()
 	var mem bytes.Buffer
 	wf, wm := NewWriter(f, JSON), NewWriter(&mem, JSON)
-	const frames = 2000 // about 3.5 MB: more than a dozen flushes
+	const frames = 6000 // about 11 MB: ten flushes or more
 	payload := make([]byte, 300<<10)
 	for i := range payload {
 		payload[i] = byte(i * 31)
@@ -64,7 +64,7 @@ func TestWriteBehind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mem.Len() < 12*flushAt {
+	if mem.Len() < 10*flushAt {
 		t.Fatalf("only %d bytes: too few flushes to test", mem.Len())
 	}
 	if !bytes.Equal(got, mem.Bytes()) {
