@@ -184,7 +184,7 @@ type streamWriter struct {
 }
 
 // NewWriter returns a Writer that renders blocks in format f to w as they
-// come, through an internal buffer of a few hundred KiB (so w needs no
+// come, through an internal buffer of about 1 MiB (so w needs no
 // buffering of its own). Nothing is retained between blocks: the Tree given
 // to Block may be reused as soon as Block returns. Close writes the end of
 // the document and flushes; it does not close w.
