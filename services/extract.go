@@ -8,8 +8,10 @@ import (
 	"io"
 	"iter"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pcapflow/pcapflow/decoder"
@@ -285,6 +287,9 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 	reporter.BuildHeader(&tree, r.Meta())
 	werr := out.header(&tree)
 	sf := newStateful(o, out.w) // reassembly and tracing, when asked
+	if werr == nil && sf == nil && o.Verbose == nil && o.Input != "-" && runtime.GOMAXPROCS(0) > 1 {
+		return extractPipelined(ctx, o, r, out, dec, prog, start)
+	}
 
 	var rerr error
 	for werr == nil {
@@ -327,6 +332,124 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 	if cerr := out.close(); werr == nil {
 		werr = cerr
 	}
+	if werr != nil {
+		return st, fmt.Errorf("write report %s: %w", out.name, unwrapWrite(werr))
+	}
+	return st, rerr
+}
+
+// The pipelined inline engine: when nothing needs the frames one at a
+// time as they arrive (no verbose lines, no reassembly or tracing, a file
+// rather than a live stream), the calling goroutine reads, decodes and
+// builds the blocks of a batch of frames while a second goroutine renders
+// the previous batch. One producer, one consumer and FIFO channels keep
+// the frame order; the batches and everything in them are reused, so
+// there is no allocation per frame.
+const (
+	pipeBatches    = 4         // batches in flight (producer, channel, renderer)
+	pipeBatchLen   = 256       // frames per batch
+	pipeArenaBytes = 512 << 10 // initial byte arena of a batch
+)
+
+// pipeSlot is one frame of a batch: its own Tree and Builder (the Tree
+// aliases the Builder's scratch and the batch's arena; it holds copies of
+// the Packet's values, so the Packet itself is shared).
+type pipeSlot struct {
+	info    reporter.FrameInfo
+	failed  bool
+	tree    decoder.Tree
+	builder reporter.Builder
+}
+
+// pipeBatch holds frames copied out of the reader's buffer into arena.
+type pipeBatch struct {
+	n     int
+	arena []byte
+	slots []pipeSlot
+}
+
+// extractPipelined continues extractInline after the header block: it
+// reads, decodes and builds in this goroutine and renders in another one.
+func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, out *sink, dec *decoder.Decoder,
+	prog *progress, start time.Time) (Stats, error) {
+	free := make(chan *pipeBatch, pipeBatches)
+	full := make(chan *pipeBatch, pipeBatches)
+	for range pipeBatches {
+		free <- &pipeBatch{arena: make([]byte, 0, pipeArenaBytes), slots: make([]pipeSlot, pipeBatchLen)}
+	}
+	var (
+		failed atomic.Bool // the renderer hit a write error: stop reading
+		st     Stats       // counted by the renderer: frames written
+		werr   error
+		done   = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		for b := range full {
+			for i := 0; i < b.n && werr == nil; i++ {
+				sl := &b.slots[i]
+				werr = out.w.Block(sl.builder.Name(sl.info.Index), &sl.tree)
+				if sl.failed {
+					st.DecodeErrors++
+				}
+				st.Frames++
+				st.Bytes += uint64(sl.info.CapLen)
+			}
+			if werr != nil {
+				failed.Store(true)
+			}
+			b.n, b.arena = 0, b.arena[:0]
+			free <- b
+		}
+	}()
+
+	var (
+		rerr  error
+		frame ingest.Frame
+		pkt   decoder.Packet
+		read  Stats // frames read, for the progress line
+		b     = <-free
+	)
+	for !failed.Load() {
+		if read.Frames&63 == 0 {
+			if cerr := ctx.Err(); cerr != nil {
+				rerr = cerr
+				break
+			}
+		}
+		if e := r.Next(&frame); e != nil {
+			if e != io.EOF {
+				rerr = e
+			}
+			break
+		}
+		if b.n == pipeBatchLen || len(b.arena)+len(frame.Data) > cap(b.arena) && b.n > 0 {
+			full <- b
+			b = <-free
+		}
+		if len(frame.Data) > cap(b.arena) { // an empty batch: grow its arena
+			b.arena = make([]byte, 0, max(2*cap(b.arena), len(frame.Data)))
+		}
+		off := len(b.arena)
+		b.arena = append(b.arena, frame.Data...)
+		data := b.arena[off:len(b.arena):len(b.arena)]
+		sl := &b.slots[b.n]
+		b.n++
+		sl.info = reporter.FrameInfoOf(&frame)
+		dec.Decode(data, frame.LinkType, &pkt)
+		sl.failed = pkt.Failed()
+		sl.builder.Frame(&sl.tree, sl.info, &pkt)
+		read.Frames++
+		prog.tick(&read)
+	}
+	full <- b
+	close(full)
+	<-done
+	prog.done()
+	if cerr := out.close(); werr == nil {
+		werr = cerr
+	}
+	st.Duration = time.Since(start)
 	if werr != nil {
 		return st, fmt.Errorf("write report %s: %w", out.name, unwrapWrite(werr))
 	}
