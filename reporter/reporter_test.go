@@ -597,6 +597,11 @@ func FuzzStrings(f *testing.F) {
 		f.Add(s, s)
 	}
 	f.Fuzz(func(t *testing.T, key, val string) {
+		if key == "e" || key == "a" {
+			// The tree below already has these keys: a duplicate key is
+			// the caller's error, and JSON parsers keep only one value.
+			return
+		}
 		var tree decoder.Tree
 		tree.String(key, val)
 		tree.Enum("e", 1, val)
