@@ -71,7 +71,9 @@ func streamWrites(stream string) []string {
 	case kvCaptures:
 		return []string{"$KV." + bus.CaptureBucket + ".>"}
 	case objReports:
-		return []string{"$O." + bus.ReportBucket + ".>"}
+		// Replacing an object (a report put again after a takeover) purges
+		// the old object's chunks: the only purge any role may do.
+		return []string{"$O." + bus.ReportBucket + ".>", "$JS.API.STREAM.PURGE." + objReports}
 	}
 	return bus.StreamSubjects(stream)
 }
@@ -123,7 +125,8 @@ var roleAccess = map[string]access{
 
 // RolePermissions returns the publish and subscribe permissions of a role:
 // the JetStream API calls of stream setup (info, create and update of
-// pcapflow's own streams only, never delete or purge), the reads and
+// pcapflow's own streams only, never delete; the one purge allowed is the
+// report writer's, of a replaced object's chunks), the reads and
 // writes of its stage, replies on its inboxes, and nothing else.
 func RolePermissions(role string) (*server.Permissions, error) {
 	a, ok := roleAccess[role]
