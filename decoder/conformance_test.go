@@ -16,6 +16,7 @@ import (
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/ingest"
+	"github.com/pcapflow/pcapflow/ingest/ingesttest"
 )
 
 // The conformance test decodes every capture of the shared corpus and
@@ -24,19 +25,6 @@ import (
 // capture not tagged malformed unless the file and field are listed, with a
 // reason, in testdata/known-differences.tsv. Malformed captures must decode
 // without a panic or a hang.
-
-// corpusDir returns ../shared/corpus relative to the repository root.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "shared", "corpus"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		t.Skipf("corpus not found at %s", dir)
-	}
-	return dir
-}
 
 // manifestTags maps capture names to their MANIFEST.tsv tags.
 func manifestTags(t testing.TB, dir string) map[string][]string {
@@ -429,7 +417,7 @@ func equalPrefix(full, prefix []string) bool {
 }
 
 func TestConformance(t *testing.T) {
-	dir := corpusDir(t)
+	dir := ingesttest.CorpusDir(t)
 	tags := manifestTags(t, dir)
 	known := knownDifferences(t)
 	entries, err := os.ReadDir(filepath.Join(dir, "raw"))

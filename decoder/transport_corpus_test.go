@@ -13,22 +13,13 @@ import (
 	"testing"
 
 	"github.com/pcapflow/pcapflow/ingest"
+	"github.com/pcapflow/pcapflow/ingest/ingesttest"
 )
 
 // The transport corpus check: every capture of ../shared/corpus tagged
 // tcp, udp, http or dns is decoded frame by frame and the report fields of
 // the TCP, UDP and HTTP layers are compared with tshark's values in
 // expected/NAME.frames.jsonl.
-
-// corpusDir locates ../shared/corpus from the package directory.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		t.Skipf("corpus not present: %v", err)
-	}
-	return dir
-}
 
 // corpusFrame is one frame of a capture.
 type corpusFrame struct {
@@ -147,7 +138,7 @@ func TestTransportCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus comparison skipped in -short mode")
 	}
-	dir := corpusDir(t)
+	dir := ingesttest.CorpusDir(t)
 	manifest, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
 	if err != nil {
 		t.Fatal(err)

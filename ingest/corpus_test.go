@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pcapflow/pcapflow/ingest/ingesttest"
 )
 
 // corpusKnownDiffs lists corpus files whose frames legitimately differ
@@ -34,14 +36,6 @@ var corpusKnownDiffs = map[string]struct {
 		"tshark 4.0 numbers pcapng custom blocks as frames; the reader skips them"},
 	"gopacket__pcapgo__tests__be__test202.pcapng": {[]int{1, 7, 10},
 		"tshark 4.0 numbers pcapng custom blocks as frames; the reader skips them"},
-}
-
-func corpusDir(t *testing.T) string {
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "raw")); err != nil {
-		t.Skipf("corpus not present: %v", err)
-	}
-	return dir
 }
 
 // corpusTags reads the tags column of MANIFEST.tsv.
@@ -196,7 +190,7 @@ func readCorpusFile(path string) (frames []Frame, end, broken error) {
 //   - in malformed files, differences are counted and logged, not failed:
 //     tshark's values there are not ground truth (see COVERAGE.md).
 func TestCorpus(t *testing.T) {
-	dir := corpusDir(t)
+	dir := ingesttest.CorpusDir(t)
 	tags := corpusTags(t, dir)
 	entries, err := os.ReadDir(filepath.Join(dir, "raw"))
 	if err != nil {

@@ -13,18 +13,9 @@ import (
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/ingest"
+	"github.com/pcapflow/pcapflow/ingest/ingesttest"
 	"github.com/pcapflow/pcapflow/reporter"
 )
-
-// corpusDir locates ../shared/corpus from the repository root.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "expected")); err != nil {
-		t.Skip("corpus not present:", err)
-	}
-	return dir
-}
 
 // runCapture feeds every frame of a capture to a Reassembler, with Advance
 // every batch frames, and returns the records.
@@ -65,7 +56,7 @@ func runCapture(t *testing.T, path string, cfg Config, batch int) []Record {
 // datagrams as tshark: count, reassembled lengths, and the frame that
 // completes each one.
 func TestCorpusDefrag(t *testing.T) {
-	dir := corpusDir(t)
+	dir := ingesttest.CorpusDir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "expected", "*.defrag.tsv"))
 	if len(files) == 0 {
 		t.Fatal("no defrag references in the corpus")

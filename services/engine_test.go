@@ -13,19 +13,15 @@ import (
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/decoder/craft"
+	"github.com/pcapflow/pcapflow/ingest/ingesttest"
 	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
 	"github.com/pcapflow/pcapflow/tracer"
 )
 
-// corpusDir locates ../shared/corpus/raw from the repository root.
+// corpusDir returns the corpus captures (raw/).
 func corpusDir(t testing.TB) string {
-	wd, _ := os.Getwd()
-	d := filepath.Join(wd, "..", "..", "shared", "corpus", "raw")
-	if _, err := os.Stat(d); err != nil {
-		t.Skip("corpus absent:", d)
-	}
-	return d
+	return filepath.Join(ingesttest.CorpusDir(t), "raw")
 }
 
 // genCapture writes a generated capture of n frames into dir.

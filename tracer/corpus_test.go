@@ -13,17 +13,9 @@ import (
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/ingest"
+	"github.com/pcapflow/pcapflow/ingest/ingesttest"
 	"github.com/pcapflow/pcapflow/reporter"
 )
-
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "expected")); err != nil {
-		t.Skip("corpus not present:", err)
-	}
-	return dir
-}
 
 // traceCapture traces every frame of a capture.
 func traceCapture(t *testing.T, path string, cfg Config) []*Flow {
@@ -122,7 +114,7 @@ func endpoint(a []byte, port uint16) string {
 // (within tshark's display rounding) per direction. Flows of one address
 // and port pair are summed, as tshark's table keys on them.
 func TestCorpusConvTCP(t *testing.T) {
-	dir := corpusDir(t)
+	dir := ingesttest.CorpusDir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "expected", "*.conv_tcp.txt"))
 	if len(files) == 0 {
 		t.Fatal("no conv_tcp references")
