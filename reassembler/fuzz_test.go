@@ -2,6 +2,7 @@ package reassembler
 
 import (
 	"encoding/binary"
+	"slices"
 	"testing"
 
 	"github.com/pcapflow/pcapflow/decoder"
@@ -45,92 +46,98 @@ func rawFragment(v6 bool, id uint32, off uint16, mf bool, payload []byte) []byte
 // FuzzFragments feeds fragment sequences described by the input (4 bytes
 // each: offset/8, length, flags; the payload bytes are derived from the
 // fragment's index) and checks: no panic, memory under the caps, and every
-// complete datagram holds, at each offset, the byte of the first fragment
-// that covered it (first wins), with no byte missing.
+// complete datagram holds, at each offset, the byte of the first of its
+// fragments that covered it (first wins), with no byte missing and no
+// fragment of another datagram among its frames.
 func FuzzFragments(f *testing.F) {
 	f.Add([]byte{0, 8, 1, 0, 1, 8, 0, 0})
 	f.Add([]byte{1, 8, 0, 0, 0, 8, 1, 0, 0, 16, 1, 0})
 	f.Add([]byte{0, 16, 3, 0, 1, 16, 2, 0, 0, 255, 3, 0})
 	f.Add([]byte{0, 0, 1, 0, 0, 8, 0, 0, 200, 200, 1, 1})
-	f.Fuzz(func(t *testing.T, in []byte) {
-		if len(in) > 4*256 {
-			in = in[:4*256]
+	f.Fuzz(checkFragments)
+}
+
+// checkFragments is FuzzFragments' body.
+func checkFragments(t *testing.T, in []byte) {
+	if len(in) > 4*256 {
+		in = in[:4*256]
+	}
+	cfg := Config{MaxFragBytes: 64 << 10, MaxDatagramBytes: 4000, Strict: true}
+	r := New(cfg)
+	dec := decoder.New(decoder.Options{})
+	var p decoder.Packet
+	type key struct {
+		v6 bool
+		id uint32
+	}
+	// fed[frame] is what the fragment of that frame carried. The expected
+	// payload of a complete datagram is computed from the frames its record
+	// lists, in frame order, first wins: the timeouts, caps and evictions
+	// decide which fragments belong to a datagram, the byte placement is
+	// checked here.
+	type frag struct {
+		k       key
+		off     int
+		payload []byte
+	}
+	fed := map[uint64]frag{}
+	check := func(rec Record) {
+		d := rec.Datagram
+		if d == nil || !d.Complete {
+			return
 		}
-		cfg := Config{MaxFragBytes: 64 << 10, MaxDatagramBytes: 4000, Strict: true}
-		r := New(cfg)
-		dec := decoder.New(decoder.Options{})
-		var p decoder.Packet
-		// first[key][offset] = byte of the first fragment that covered it,
-		// reset when a datagram of that key is emitted.
-		type key struct {
-			v6 bool
-			id uint32
+		if len(d.Payload) != int(d.Length) {
+			t.Fatalf("payload length %d differs from Length %d", len(d.Payload), d.Length)
 		}
-		first := map[key]map[int]byte{}
-		var fail string
-		idx := uint64(0)
-		for i := 0; i+4 <= len(in); i += 4 {
-			off := uint16(in[i]) * 8
-			n := int(in[i+1])
-			fl := in[i+2]
-			k := key{v6: fl&2 != 0, id: uint32(in[i+3] & 3)}
-			mf := fl&1 != 0
-			pl := make([]byte, n)
-			for j := range pl {
-				pl[j] = byte(i*7 + j)
+		dk := key{v6: d.Version == 6, id: d.ID}
+		want := make([]int, len(d.Payload)) // -1: not covered yet
+		for i := range want {
+			want[i] = -1
+		}
+		frames := append([]uint64(nil), d.Frames...)
+		slices.Sort(frames)
+		for _, fr := range frames {
+			fg, ok := fed[fr]
+			if !ok || fg.k != dk {
+				t.Fatalf("datagram %+v lists frame %d, not one of its fragments", dk, fr)
 			}
-			idx++
-			m := first[k]
-			if m == nil {
-				m = map[int]byte{}
-				first[k] = m
-			}
-			emit := func(rec Record) {
-				d := rec.Datagram
-				if d == nil {
-					return
+			for j, b := range fg.payload {
+				if o := fg.off + j; o < len(want) && want[o] < 0 {
+					want[o] = int(b)
 				}
-				dk := key{v6: d.Version == 6, id: d.ID}
-				ref := first[dk]
-				if d.Complete {
-					if len(d.Payload) != int(d.Length) {
-						fail = "payload length differs from Length"
-					}
-					for o, b := range d.Payload {
-						if rb, ok := ref[o]; !ok || rb != b {
-							fail = "reassembled byte is not the first received at its offset"
-						}
-					}
-				}
-				delete(first, dk)
-			}
-			// Record the first byte per offset before feeding (the datagram
-			// may complete with this very fragment). Offset 0 without MF is
-			// a whole packet (IPv4) or an atomic fragment (IPv6): not
-			// reassembled.
-			for j := range pl {
-				if off == 0 && !mf {
-					break
-				}
-				if _, ok := m[int(off)+j]; !ok {
-					m[int(off)+j] = pl[j]
-				}
-			}
-			pkt := rawFragment(k.v6, k.id, off, mf, pl)
-			dec.Decode(pkt, 101, &p)
-			r.Add(reporter.FrameInfo{Index: idx, Sec: int64(idx)}, &p, emit)
-			if fm, _ := r.Memory(); fm > cfg.MaxFragBytes {
-				t.Fatalf("fragment memory %d over the cap %d", fm, cfg.MaxFragBytes)
-			}
-			if fail != "" {
-				t.Fatal(fail)
 			}
 		}
-		r.Flush(func(rec Record) {
-			if rec.Datagram != nil && rec.Datagram.Complete {
-				t.Fatal("Flush emitted a complete datagram")
+		for o, b := range d.Payload {
+			if want[o] != int(b) {
+				t.Fatalf("datagram %+v frames %v: byte %d is %d, the first fragment covering it gave %d",
+					dk, frames, o, b, want[o])
 			}
-		})
+		}
+	}
+	idx := uint64(0)
+	for i := 0; i+4 <= len(in); i += 4 {
+		off := uint16(in[i]) * 8
+		n := int(in[i+1])
+		fl := in[i+2]
+		k := key{v6: fl&2 != 0, id: uint32(in[i+3] & 3)}
+		mf := fl&1 != 0
+		pl := make([]byte, n)
+		for j := range pl {
+			pl[j] = byte(i*7 + j)
+		}
+		idx++
+		fed[idx] = frag{k: k, off: int(off), payload: pl}
+		pkt := rawFragment(k.v6, k.id, off, mf, pl)
+		dec.Decode(pkt, 101, &p)
+		r.Add(reporter.FrameInfo{Index: idx, Sec: int64(idx)}, &p, check)
+		if fm, _ := r.Memory(); fm > cfg.MaxFragBytes {
+			t.Fatalf("fragment memory %d over the cap %d", fm, cfg.MaxFragBytes)
+		}
+	}
+	r.Flush(func(rec Record) {
+		if rec.Datagram != nil && rec.Datagram.Complete {
+			t.Fatal("Flush emitted a complete datagram")
+		}
 	})
 }
 

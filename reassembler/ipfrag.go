@@ -68,6 +68,9 @@ type datagram struct {
 	tiny       bool
 	dead       string // non-empty: dropped for this reason, fragments ignored
 	mem        int
+	// Room for the holes and frames of most datagrams: no allocation.
+	holeBuf  [2]hole
+	frameBuf [4]uint64
 }
 
 const datagramOverhead = 192
@@ -223,7 +226,8 @@ func (ft *fragTable) add(fi *reporter.FrameInfo, f *fragment, now int64, emit fu
 			timeout = cfg.FragTimeout6
 		}
 		d = &datagram{key: f.key, total: -1, deadline: now + int64(timeout),
-			holes: make([]hole, 1, 2), sec: fi.Sec, nsec: fi.Nsec, digits: fi.Digits, proto: f.proto}
+			sec: fi.Sec, nsec: fi.Nsec, digits: fi.Digits, proto: f.proto}
+		d.holes, d.frames = d.holeBuf[:1], d.frameBuf[:0]
 		d.holes[0] = hole{0, holeInf}
 		ft.m[f.key] = d
 		ft.link(d)
@@ -512,16 +516,24 @@ type Chunk struct {
 	Data   []byte `msgpack:"data"`
 }
 
+// datagramBlock holds a Datagram record with its addresses: one
+// allocation instead of three.
+type datagramBlock struct {
+	d    Datagram
+	addr [2][16]byte
+}
+
 func (d *datagram) record(reason string) *Datagram {
-	r := &Datagram{Version: 4, Protocol: d.proto, ID: d.key.id, Frames: d.frames,
+	blk := &datagramBlock{d: Datagram{Version: 4, Protocol: d.proto, ID: d.key.id, Frames: d.frames,
 		Sec: d.sec, Nsec: d.nsec, Digits: d.digits, Complete: reason == "", Reason: reason,
-		Overlaps: d.overlaps, Duplicates: d.dups, Differs: d.differs, Conflicts: d.conflicts, Tiny: d.tiny}
+		Overlaps: d.overlaps, Duplicates: d.dups, Differs: d.differs, Conflicts: d.conflicts, Tiny: d.tiny},
+		addr: [2][16]byte{d.key.src, d.key.dst}}
+	r := &blk.d
 	n := 4
 	if d.key.v6 {
 		r.Version, n = 6, 16
 	}
-	r.Src = append([]byte(nil), d.key.src[:n]...)
-	r.Dst = append([]byte(nil), d.key.dst[:n]...)
+	r.Src, r.Dst = blk.addr[0][:n:n], blk.addr[1][:n:n]
 	if d.total >= 0 {
 		r.Length, r.LengthSet = uint32(d.total), true
 	} else {

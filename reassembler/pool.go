@@ -84,6 +84,12 @@ func (bp *pool[T]) retire(b []T) {
 
 // release returns the retired buffers to the pool.
 func (bp *pool[T]) release() {
+	if len(bp.retired) > 0 {
+		bp.releaseAll()
+	}
+}
+
+func (bp *pool[T]) releaseAll() {
 	for i, b := range bp.retired {
 		bp.put(b)
 		bp.retired[i] = nil

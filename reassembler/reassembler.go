@@ -71,7 +71,6 @@ type Reassembler struct {
 	frag  fragTable
 	tcp   tcpTable
 	stats Stats
-	seg   segment
 	out   []Record
 	// at is the At of records being produced: the frame index inside Add,
 	// the last Advance index (or highest frame index) otherwise.
@@ -90,7 +89,7 @@ func New(cfg Config) *Reassembler {
 	r := &Reassembler{cfg: c}
 	r.frag = fragTable{cfg: &r.cfg, m: make(map[fragKey]*datagram), stats: &r.stats,
 		bufs: newPool[byte](fragClass, r.cfg.MaxDatagramBytes, fragPoolBytes)}
-	r.tcp = tcpTable{cfg: &r.cfg, m: make(map[connKey]*conn), stats: &r.stats,
+	r.tcp = tcpTable{cfg: &r.cfg, m: newConnTable(), stats: &r.stats,
 		bufs:   newPool[byte](bufClass, r.cfg.MaxStreamBytes, poolBytes),
 		segs:   newPool[Segment](listClass, r.cfg.MaxSegments, listPoolLen),
 		frames: newPool[uint64](listClass, r.cfg.MaxSegments, listPoolLen)}
@@ -114,21 +113,32 @@ func (r *Reassembler) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(Re
 	r.now = nanos(fi.Sec, fi.Nsec)
 	saved := r.at
 	r.at = fi.Index
-	if p.Fragment || p.Find(decoder.ProtoIPv6Frag) >= 0 {
-		if f, ok := findFragment(p, r.cfg.IPv4, r.cfg.IPv6); ok && (f.mf || f.off != 0) {
-			r.frag.add(&fi, &f, r.now, r.fragEmit)
-			goto done
+	if !r.addFragment(&fi, p) && r.cfg.TCP {
+		// The segment lives on the stack: filling it writes no pointer
+		// into the heap (no write barrier).
+		var seg segment
+		if findSegment(p, &seg) {
+			seg.frame = fi.Index
+			r.tcp.add(&seg, r.now, r.tcpEmit)
 		}
 	}
-	if r.cfg.TCP && findSegment(p, &r.seg) {
-		r.seg.frame = fi.Index
-		r.tcp.add(&r.seg, r.now, r.tcpEmit)
-	}
-done:
 	if r.advanced || saved > r.at {
 		r.at = saved
 	}
 	r.flushOut(emit)
+}
+
+// addFragment takes p if it is an IP fragment.
+func (r *Reassembler) addFragment(fi *reporter.FrameInfo, p *decoder.Packet) bool {
+	if !p.Fragment && p.Find(decoder.ProtoIPv6Frag) < 0 {
+		return false
+	}
+	f, ok := findFragment(p, r.cfg.IPv4, r.cfg.IPv6)
+	if !ok || !f.mf && f.off == 0 {
+		return false
+	}
+	r.frag.add(fi, &f, r.now, r.fragEmit)
+	return true
 }
 
 // Advance expires state older than the capture time (sec, nsec): called at

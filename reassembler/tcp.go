@@ -38,16 +38,36 @@ import (
 // end do not start another one; a SYN with another ISN on the 5-tuple of a
 // live connection (port reuse) ends the old one.
 
+// ipAddr is an IPv4 or IPv6 address as its 16 bytes (an IPv4 address in
+// the first 4, the rest zero) read as two big-endian words: words compare
+// as the bytes do, and keys compare and hash a word at a time.
+type ipAddr struct{ hi, lo uint64 }
+
+func addrOf(b []byte) ipAddr {
+	if len(b) == 4 {
+		return ipAddr{hi: uint64(binary.BigEndian.Uint32(b)) << 32}
+	}
+	return ipAddr{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:16])}
+}
+
+func (a ipAddr) less(b ipAddr) bool { return a.hi < b.hi || a.hi == b.hi && a.lo < b.lo }
+
+// less16 reports whether the 16 bytes a sort before b: as their ipAddr
+// words do.
+func less16(a, b [16]byte) bool { return addrOf(a[:]).less(addrOf(b[:])) }
+
+// connKey is a connection's 5-tuple in canonical order (a, pa before b,
+// pb).
 type connKey struct {
-	v6     bool
-	a, b   [16]byte
-	pa, pb uint16
+	a, b  ipAddr
+	ports uint32 // pa<<16 | pb
+	v6    uint32 // 1 for IPv6
 }
 
 // segment is one TCP segment extracted from a packet or datagram.
 type segment struct {
 	v6       bool
-	src, dst [16]byte
+	src, dst ipAddr
 	sport    uint16
 	dport    uint16
 	seq      uint32
@@ -58,20 +78,14 @@ type segment struct {
 }
 
 func (s *segment) key() (connKey, int) {
-	k := connKey{v6: s.v6, a: s.src, b: s.dst, pa: s.sport, pb: s.dport}
-	if less16(s.dst, s.src) || (s.dst == s.src && s.dport < s.sport) {
-		k.a, k.b, k.pa, k.pb = s.dst, s.src, s.dport, s.sport
-		return k, 1
+	var v6 uint32
+	if s.v6 {
+		v6 = 1
 	}
-	return k, 0
-}
-
-func less16(a, b [16]byte) bool {
-	// Two big-endian words compare as the 16 bytes do.
-	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
-		return x < y
+	if s.dst.less(s.src) || (s.dst == s.src && s.dport < s.sport) {
+		return connKey{a: s.dst, b: s.src, ports: uint32(s.dport)<<16 | uint32(s.sport), v6: v6}, 1
 	}
-	return binary.BigEndian.Uint64(a[8:]) < binary.BigEndian.Uint64(b[8:])
+	return connKey{a: s.src, b: s.dst, ports: uint32(s.sport)<<16 | uint32(s.dport), v6: v6}, 0
 }
 
 type pend struct {
@@ -80,46 +94,57 @@ type pend struct {
 	frame uint64
 }
 
+// half is one direction of a connection. The fields the in-order fast
+// path reads and writes come first, so that it touches few cache lines.
 type half struct {
-	started  bool
-	prov     bool // seen from the middle, start not settled yet
-	opened   bool // sent a SYN without ACK: the client
-	syn      bool
-	isn      uint32
-	base     uint32 // sequence number of offset 0
-	next     uint64 // next expected offset
-	fin      bool
-	finOff   uint64
-	finDone  bool
-	rst      bool
-	data     store
-	trunc    bool
-	length   uint64
-	hash     hash.Hash
-	gaps     []Gap
-	gapBytes uint64
-	pending  []pend
-	pendSize int
-	frames   []uint64
-	segs     []Segment
-	retrans  int
-	ooo      int
-	overlaps int
-	differs  bool
+	started bool
+	prov    bool // seen from the middle, start not settled yet
+	fin     bool
+	opened  bool // sent a SYN without ACK: the client
+	syn     bool
+	finDone bool
+	rst     bool
+	trunc   bool
+	base    uint32 // sequence number of offset 0
+	isn     uint32
+	next    uint64 // next expected offset
+	length  uint64
+	data    store
+	segs    []Segment
+	frames  []uint64
+	// lastFrame is the last entry of frames (read here, not from the
+	// list's memory).
+	lastFrame uint64
+	pending   []pend
+	hash      hash.Hash
+	finOff    uint64
+	gaps      []Gap
+	gapBytes  uint64
+	pendSize  int
+	retrans   int
+	ooo       int
+	overlaps  int
+	differs   bool
 }
 
+// conn is a connection. What a segment of an established connection
+// reads besides its direction (key, last) shares the first cache line;
+// the directions are indexed by canonical direction, so that the address
+// of a segment's direction does not wait for that line.
 type conn struct {
-	key      connKey
-	hidx     int   // index in the deadline heap
+	key connKey
+	// side maps the canonical direction (0: a->b, the index in h) to the
+	// record side (0: the client).
+	side     [2]uint8
+	last     int64
+	hash     uint64 // of key, in the table
+	hidx     int    // index in the deadline heap
+	h        [2]half
 	deadline int64 // idle deadline the heap orders by (may lag last)
 	first    uint64
-	last     int64
-	addr     [2][16]byte
+	addr     [2]ipAddr
 	port     [2]uint16
-	// side maps the canonical direction (0: a->b) to the record side.
-	side [2]int
-	h    [2]half
-	mem  int
+	mem      int
 }
 
 const connOverhead = 512
@@ -135,7 +160,7 @@ func (c *conn) memory() int {
 
 type tcpTable struct {
 	cfg   *Config
-	m     map[connKey]*conn
+	m     connTable
 	heap  []*conn
 	mem   int
 	stats *Stats
@@ -146,7 +171,11 @@ type tcpTable struct {
 	// (classes of listClass entries, and MaxSegments).
 	segs   pool[Segment]
 	frames pool[uint64]
+	// free holds ended connections for reuse (at most freeConns).
+	free []*conn
 }
+
+const freeConns = 1024
 
 var listClass = []int{16, 64, 256, 1 << 10, 4 << 10, 16 << 10}
 
@@ -254,15 +283,13 @@ func findSegment(p *decoder.Packet, s *segment) bool {
 		if h.IsFragment() {
 			return false // reassembled first
 		}
-		copy(s.src[:], h.Src())
-		copy(s.dst[:], h.Dst())
+		s.src, s.dst = addrOf(h.Src()), addrOf(h.Dst())
 	case decoder.ProtoIPv6:
 		if len(ip) < 40 {
 			return false
 		}
 		s.v6 = true
-		copy(s.src[:], ip[8:24])
-		copy(s.dst[:], ip[24:40])
+		s.src, s.dst = addrOf(ip[8:24]), addrOf(ip[24:40])
 	}
 	th := decoder.TCP(p.Data[tl.Off:tl.End])
 	s.sport, s.dport = th.SrcPort(), th.DstPort()
@@ -294,7 +321,7 @@ func segmentOf(d *datagram, frame uint64) (segment, bool) {
 	if off < 20 || off > len(b) {
 		return s, false
 	}
-	s.v6, s.src, s.dst = d.key.v6, d.key.src, d.key.dst
+	s.v6, s.src, s.dst = d.key.v6, addrOf(d.key.src[:]), addrOf(d.key.dst[:])
 	s.sport, s.dport, s.seq, s.flags = th.SrcPort(), th.DstPort(), th.Seq(), th.Flags()
 	s.data = b[off:]
 	s.claimed = uint32(len(s.data))
@@ -306,13 +333,19 @@ func segmentOf(d *datagram, frame uint64) (segment, bool) {
 func (tt *tcpTable) add(s *segment, now int64, emit func(*conn, string)) {
 	tt.stats.Segments++
 	k, dir := s.key()
-	c := tt.m[k]
+	hk := tt.m.hash(&k)
+	c := tt.m.get(hk, &k)
+	if fastPath && c != nil && s.flags&(decoder.TCPSyn|decoder.TCPFin|decoder.TCPRst) == 0 &&
+		c.last+int64(tt.cfg.TCPIdle) > now && tt.inOrder(&c.h[dir], s) {
+		c.last = now
+		return
+	}
 	syn := s.flags&decoder.TCPSyn != 0
 	if c != nil {
 		if c.last+int64(tt.cfg.TCPIdle) <= now {
 			tt.end(c, "timeout", emit)
 			c = nil
-		} else if h := &c.h[c.side[dir]]; syn && h.syn && s.seq != h.isn {
+		} else if h := &c.h[dir]; syn && h.syn && s.seq != h.isn {
 			tt.end(c, "reused", emit)
 			c = nil
 		}
@@ -321,11 +354,18 @@ func (tt *tcpTable) add(s *segment, now int64, emit func(*conn, string)) {
 		if !syn && s.claimed == 0 {
 			return
 		}
-		if len(tt.m) >= tt.cfg.MaxStreams && len(tt.heap) > 0 {
+		if tt.m.n >= tt.cfg.MaxStreams && len(tt.heap) > 0 {
 			tt.refresh()
 			tt.end(tt.heap[0], "evicted", emit)
 		}
-		c = &conn{key: k, first: s.frame, last: now}
+		if n := len(tt.free); n > 0 {
+			c = tt.free[n-1]
+			tt.free[n-1] = nil
+			tt.free = tt.free[:n-1]
+		} else {
+			c = new(conn)
+		}
+		c.key, c.hash, c.first, c.last = k, hk, s.frame, now
 		// Record side 0 is the client: the SYN sender, else the sender of
 		// the first segment (the receiver of a first SYN+ACK).
 		client := dir
@@ -338,7 +378,7 @@ func (tt *tcpTable) add(s *segment, now int64, emit func(*conn, string)) {
 		} else {
 			c.addr[0], c.port[0], c.addr[1], c.port[1] = s.dst, s.dport, s.src, s.sport
 		}
-		tt.m[k] = c
+		tt.m.put(c)
 		c.deadline = now + int64(tt.cfg.TCPIdle)
 		heap.Push(tt, c)
 		tt.stats.Streams++
@@ -349,12 +389,11 @@ func (tt *tcpTable) add(s *segment, now int64, emit func(*conn, string)) {
 		// The sides were guessed from a first segment that was not the
 		// SYN: a SYN from side 1, or a SYN+ACK from side 0, says which
 		// side is the client.
-		c.h[0], c.h[1] = c.h[1], c.h[0]
 		c.side[0], c.side[1] = c.side[1], c.side[0]
 		c.addr[0], c.addr[1] = c.addr[1], c.addr[0]
 		c.port[0], c.port[1] = c.port[1], c.port[0]
 	}
-	h := &c.h[c.side[dir]]
+	h := &c.h[dir]
 	if syn && s.flags&decoder.TCPAck == 0 {
 		h.opened = true
 	}
@@ -377,6 +416,46 @@ func (tt *tcpTable) add(s *segment, now int64, emit func(*conn, string)) {
 		tt.refresh()
 		tt.end(tt.heap[0], "evicted", emit)
 	}
+}
+
+// fastPath enables inOrder (tests compare the records made with and
+// without it).
+var fastPath = true
+
+// inOrder takes, on an established direction, a segment without SYN,
+// FIN or RST that brings no bytes or exactly the next expected ones, when
+// they fit in the buffers and lists as they are: the common case, which
+// changes no memory held and ends nothing. It reports false, having
+// changed nothing, for everything else (segment then takes it).
+func (tt *tcpTable) inOrder(h *half, s *segment) bool {
+	if !h.started || h.prov || h.fin || len(h.pending) != 0 || h.hash != nil {
+		return false
+	}
+	data := s.data
+	if uint32(len(data)) > s.claimed {
+		data = data[:s.claimed]
+	}
+	if len(data) == 0 {
+		return true
+	}
+	n, ns, nf := len(h.data.b), len(h.segs), len(h.frames)
+	if s.seq != h.base+uint32(h.next) || n+len(data) > cap(h.data.b) || n+len(data) > tt.cfg.MaxStreamBytes ||
+		ns >= cap(h.segs) || ns >= tt.cfg.MaxSegments {
+		return false
+	}
+	newFrame := nf == 0 || h.lastFrame != s.frame
+	if newFrame && (nf >= cap(h.frames) || nf >= tt.cfg.MaxSegments) {
+		return false
+	}
+	h.data.b = append(h.data.b, data...)
+	h.segs = append(h.segs, Segment{Frame: s.frame, Offset: h.next, Len: uint32(len(data))})
+	if newFrame {
+		h.frames = append(h.frames, s.frame)
+		h.lastFrame = s.frame
+	}
+	h.length += uint64(len(data))
+	h.next += uint64(len(data))
+	return true
 }
 
 func (tt *tcpTable) segment(h *half, s *segment) {
@@ -573,8 +652,9 @@ func (tt *tcpTable) deliver(h *half, b []byte, frame uint64) {
 	if n := len(h.segs); n < tt.cfg.MaxSegments {
 		h.segs = append(tt.segs.grow(h.segs, n+1), Segment{Frame: frame, Offset: h.next, Len: uint32(len(b))})
 	}
-	if n := len(h.frames); (n == 0 || h.frames[n-1] != frame) && n < tt.cfg.MaxSegments {
+	if n := len(h.frames); (n == 0 || h.lastFrame != frame) && n < tt.cfg.MaxSegments {
 		h.frames = append(tt.frames.grow(h.frames, n+1), frame)
+		h.lastFrame = frame
 	}
 	h.length += uint64(len(b))
 	h.next += uint64(len(b))
@@ -656,11 +736,16 @@ func (tt *tcpTable) end(c *conn, reason string, emit func(*conn, string)) {
 	if c.hidx >= 0 {
 		heap.Remove(tt, c.hidx)
 	}
-	delete(tt.m, c.key)
+	tt.m.remove(c)
 	tt.mem -= c.mem
 	emit(c, reason)
 	for i := range c.h {
 		tt.retire(&c.h[i])
+	}
+	// Nothing refers to c any more (records copy or lend its parts).
+	if len(tt.free) < freeConns {
+		*c = conn{}
+		tt.free = append(tt.free, c)
 	}
 }
 
@@ -692,10 +777,8 @@ func (tt *tcpTable) refresh() {
 
 // conns returns the open connections in order of first frame.
 func (tt *tcpTable) conns() []*conn {
-	out := make([]*conn, 0, len(tt.m))
-	for _, c := range tt.m {
-		out = append(out, c)
-	}
+	out := make([]*conn, 0, tt.m.n)
+	tt.m.each(func(c *conn) { out = append(out, c) })
 	sort.Slice(out, func(i, j int) bool { return out[i].first < out[j].first })
 	return out
 }
@@ -755,18 +838,30 @@ type StreamDir struct {
 	Differs         bool      `msgpack:"overlap_differs"`
 }
 
+// streamBlock holds a Stream record with its directions and addresses:
+// one allocation instead of four.
+type streamBlock struct {
+	st   Stream
+	dirs [2]StreamDir
+	addr [2][16]byte
+}
+
 func (c *conn) record(reason string) *Stream {
-	st := &Stream{Version: 4, SrcPort: c.port[0], DstPort: c.port[1], End: reason}
+	blk := &streamBlock{st: Stream{Version: 4, SrcPort: c.port[0], DstPort: c.port[1], End: reason}}
+	st := &blk.st
 	n := 4
-	if c.key.v6 {
+	if c.key.v6 != 0 {
 		st.Version, n = 6, 16
 	}
-	st.Src = append([]byte(nil), c.addr[0][:n]...)
-	st.Dst = append([]byte(nil), c.addr[1][:n]...)
+	for i, a := range c.addr {
+		binary.BigEndian.PutUint64(blk.addr[i][:8], a.hi)
+		binary.BigEndian.PutUint64(blk.addr[i][8:], a.lo)
+	}
+	st.Src, st.Dst = blk.addr[0][:n:n], blk.addr[1][:n:n]
 	st.Complete = reason == "fin" || reason == "rst"
-	st.Dirs = make([]StreamDir, 2)
-	for i := range c.h {
-		h := &c.h[i]
+	st.Dirs = blk.dirs[:]
+	for i := range st.Dirs {
+		h := &c.h[c.side[i]] // side is its own inverse
 		d := &st.Dirs[i]
 		d.SYN, d.ISN, d.FIN, d.RST = h.syn, h.isn, h.fin, h.rst
 		// The record lends the working buffer, which goes back to the

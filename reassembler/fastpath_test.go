@@ -1,0 +1,205 @@
+package reassembler
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/pcapflow/pcapflow/decoder"
+	"github.com/pcapflow/pcapflow/decoder/craft"
+	"github.com/pcapflow/pcapflow/ingest"
+	"github.com/pcapflow/pcapflow/reporter"
+)
+
+// twin feeds the same frames to two Reassemblers, one with the in-order
+// fast path and one without, and fails at the first difference in
+// records, counters or memory held.
+type twin struct {
+	t     testing.TB
+	r     [2]*Reassembler
+	recs  [2][]Record
+	emits [2]func(Record)
+}
+
+func newTwin(t testing.TB, cfg Config) *twin {
+	tw := &twin{t: t}
+	for i := range tw.r {
+		tw.r[i] = New(cfg)
+		tw.emits[i] = func(rec Record) { tw.recs[i] = append(tw.recs[i], rec.Clone()) }
+	}
+	t.Cleanup(func() { fastPath = true })
+	return tw
+}
+
+func (tw *twin) do(f func(r *Reassembler, emit func(Record))) {
+	tw.t.Helper()
+	for i, r := range tw.r {
+		fastPath = i == 0
+		f(r, tw.emits[i])
+	}
+	fastPath = true
+	tw.compare()
+}
+
+func (tw *twin) compare() {
+	tw.t.Helper()
+	a, b := tw.r[0], tw.r[1]
+	if a.Stats() != b.Stats() {
+		tw.t.Fatalf("stats differ:\nfast    %+v\ngeneral %+v", a.Stats(), b.Stats())
+	}
+	if fa, ta := a.Memory(); true {
+		if fb, tb := b.Memory(); fa != fb || ta != tb {
+			tw.t.Fatalf("memory differs: fast %d/%d, general %d/%d", fa, ta, fb, tb)
+		}
+	}
+	if !reflect.DeepEqual(tw.recs[0], tw.recs[1]) {
+		tw.t.Fatalf("records differ:\nfast    %s\ngeneral %s", recordsString(tw.recs[0]), recordsString(tw.recs[1]))
+	}
+	tw.recs[0], tw.recs[1] = tw.recs[0][:0], tw.recs[1][:0]
+}
+
+func recordsString(recs []Record) string {
+	var b bytes.Buffer
+	for _, r := range recs {
+		fmt.Fprintf(&b, "%s at %d", r.Name(), r.At)
+		if s := r.Stream; s != nil {
+			fmt.Fprintf(&b, " %s complete=%v", s.End, s.Complete)
+			for _, d := range s.Dirs {
+				fmt.Fprintf(&b, " [len %d data %d segs %v frames %v gaps %v]", d.Length, len(d.Data), d.Segments, d.Frames, d.Gaps)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// TestFastPathGenerated: on craft's realistic mix, with the default limits
+// and with small ones (truncation, segment lists full, evictions), the
+// in-order fast path changes no record, counter or memory figure.
+func TestFastPathGenerated(t *testing.T) {
+	n := 30_000
+	if testing.Short() {
+		n = 8_000
+	}
+	var buf bytes.Buffer
+	if err := craft.Generate(&buf, craft.GenerateOptions{Seed: 7, Frames: n}); err != nil {
+		t.Fatal(err)
+	}
+	raw := buf.Bytes()
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"default", Config{Strict: true}},
+		{"small", Config{Strict: true, MaxStreamBytes: 3000, MaxSegments: 5, MaxPendingBytes: 2000, MaxTotalStreamBytes: 200 << 10, MaxStreams: 20}},
+		{"tcp", Config{TCP: true, MaxStreamBytes: 10 << 10}},
+	} {
+		cfg := c.cfg
+		t.Run(c.name, func(t *testing.T) {
+			rd, err := ingest.NewReader(bytes.NewReader(raw), "gen", ingest.ReaderOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tw := newTwin(t, cfg)
+			dec := decoder.New(decoder.Options{})
+			var p decoder.Packet
+			var f ingest.Frame
+			for i := 0; rd.Next(&f) == nil; i++ {
+				fi := reporter.FrameInfoOf(&f)
+				dec.Decode(f.Data, f.LinkType, &p)
+				tw.do(func(r *Reassembler, emit func(Record)) { r.Add(fi, &p, emit) })
+				if (i+1)%128 == 0 {
+					tw.do(func(r *Reassembler, emit func(Record)) { r.Advance(fi.Sec, fi.Nsec, fi.Index, emit) })
+				}
+			}
+			tw.do(func(r *Reassembler, emit func(Record)) { r.Flush(emit) })
+			if st := tw.r[0].Stats(); st.Streams == 0 || st.Segments == 0 {
+				t.Fatalf("no streams: %+v", st)
+			}
+		})
+	}
+}
+
+// FuzzFastPath feeds segment sequences of two connections (4 bytes each:
+// control, sequence, length; the control byte says direction, flags,
+// connection, and whether the segment starts at the next expected byte
+// of its direction, which makes in-order runs common) to Reassemblers
+// with and without the in-order fast path, under small limits, and
+// checks that they agree on every record, counter and memory figure.
+func FuzzFastPath(f *testing.F) {
+	f.Add([]byte{0x03, 0, 0, 0, 0x12, 0, 0, 0, 0x42, 0, 0, 200, 0x42, 0, 0, 200, 0x52, 0, 0, 100, 0x4a, 0, 0, 0, 0x5a, 0, 0, 0})
+	f.Add([]byte{0x42, 0, 0, 255, 0x42, 0, 0, 255, 0x02, 0, 40, 10, 0x42, 0, 0, 255, 0x62, 0, 0, 30, 0x42, 0, 0, 255})
+	// A FIN ahead of the bytes, then the bytes in order up to it.
+	f.Add([]byte{0x01, 0, 0, 0, 0x13, 0, 0, 0, 0x0a, 0, 50, 0, 0x5a, 0, 0, 0, 0x42, 0, 0, 200, 0x42, 0, 0, 199, 0x52, 0, 0, 0})
+	f.Add([]byte{0x01, 0, 0, 0, 0x42, 0, 0, 9, 0x42, 0, 0, 9, 0x42, 0, 0, 9, 0x42, 0, 0, 9, 0x42, 0, 0, 9, 0x46, 0, 0, 9})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) > 4*400 {
+			in = in[:4*400]
+		}
+		cfg := Config{Strict: true, Analyse: true, MaxPendingBytes: 1500, MaxStreamBytes: 3000, MaxSegments: 6,
+			MaxTotalStreamBytes: 12 << 10, TCPIdle: 50}
+		if len(in) > 0 && in[0]&0x80 != 0 {
+			cfg = Config{Strict: true}
+		}
+		tw := newTwin(t, cfg)
+		dec := decoder.New(decoder.Options{})
+		var p decoder.Packet
+		// next[conn][dir] is the sequence number after the contiguous
+		// bytes sent so far.
+		var next [2][2]uint32
+		base := uint32(0xfffff000)
+		for i := range next {
+			for j := range next[i] {
+				next[i][j] = base + 1
+			}
+		}
+		for i := 0; i+4 <= len(in); i += 4 {
+			ctl := in[i]
+			var flags uint16
+			if ctl&1 != 0 {
+				flags |= decoder.TCPSyn
+			}
+			if ctl&2 != 0 {
+				flags |= decoder.TCPAck
+			}
+			if ctl&4 != 0 {
+				flags |= decoder.TCPRst
+			}
+			if ctl&8 != 0 {
+				flags |= decoder.TCPFin
+			}
+			fromA, cn := ctl&0x10 == 0, int(ctl>>5&1)
+			dir := 0
+			if !fromA {
+				dir = 1
+			}
+			seq := base + uint32(binary.BigEndian.Uint16(in[i+1:]))*8
+			if ctl&0x40 != 0 {
+				seq = next[cn][dir]
+			}
+			if flags&decoder.TCPSyn != 0 {
+				seq = base
+			}
+			pl := make([]byte, in[i+3])
+			for j := range pl {
+				pl[j] = byte(seq) + byte(j)
+			}
+			if e := seq + uint32(len(pl)); flags&decoder.TCPSyn == 0 && int32(seq-next[cn][dir]) <= 0 && int32(e-next[cn][dir]) > 0 {
+				next[cn][dir] = e
+			}
+			pkt := rawSegment(fromA, seq, flags, pl)
+			if cn == 1 {
+				binary.BigEndian.PutUint16(pkt[20+2*dir:], 40001) // the client port
+			}
+			dec.Decode(pkt, 101, &p)
+			fi := reporter.FrameInfo{Index: uint64(i/4 + 1), Sec: int64(i / 40)}
+			tw.do(func(r *Reassembler, emit func(Record)) { r.Add(fi, &p, emit) })
+			if i%64 == 60 {
+				tw.do(func(r *Reassembler, emit func(Record)) { r.Advance(fi.Sec, 0, fi.Index, emit) })
+			}
+		}
+		tw.do(func(r *Reassembler, emit func(Record)) { r.Flush(emit) })
+	})
+}
