@@ -1,9 +1,6 @@
 package tracer
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -13,7 +10,6 @@ import (
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/decoder/craft"
-	"github.com/pcapflow/pcapflow/ingest"
 	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
 )
@@ -26,25 +22,15 @@ type benchFrame struct {
 
 // generated returns n frames of craft's realistic mix, in memory.
 func generated(b testing.TB, n int) []benchFrame {
-	var buf bytes.Buffer
-	if err := craft.Generate(&buf, craft.GenerateOptions{Seed: 1, Frames: n}); err != nil {
-		b.Fatal(err)
-	}
-	r, err := ingest.NewReader(&buf, "gen", ingest.ReaderOptions{})
+	fs, err := craft.GenerateFrames(craft.GenerateOptions{Seed: 1, Frames: n})
 	if err != nil {
 		b.Fatal(err)
 	}
-	var out []benchFrame
-	var f ingest.Frame
-	for {
-		if err := r.Next(&f); err != nil {
-			if !errors.Is(err, io.EOF) {
-				b.Fatal(err)
-			}
-			return out
-		}
-		out = append(out, benchFrame{reporter.FrameInfoOf(&f), f.LinkType, bytes.Clone(f.Data)})
+	out := make([]benchFrame, len(fs))
+	for i := range fs {
+		out[i] = benchFrame{reporter.FrameInfoOf(&fs[i]), fs[i].LinkType, fs[i].Data}
 	}
+	return out
 }
 
 // BenchmarkPipeline compares, on the same generated frames in the same

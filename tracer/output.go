@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/ingest"
@@ -31,7 +32,10 @@ type FileSink struct {
 	// BigEndian and Nanosecond select the pcap byte order and timestamp
 	// resolution (--trace-byteorder, --trace-nanosecond).
 	BigEndian, Nanosecond bool
-	// MaxOpen bounds the open files (default 64).
+	// MaxOpen bounds the open files (default 1024, or a quarter of the
+	// process's file descriptor limit when that is lower). Should opening a
+	// file still hit the limit (other descriptors of the process), the
+	// least recently written half is closed and the open retried.
 	MaxOpen int
 	// NewReport starts a report document on w (reporter.NewWriter);
 	// required for the report formats.
@@ -95,7 +99,10 @@ func (s *FileSink) ext() string {
 
 func (s *FileSink) maxOpen() int {
 	if s.MaxOpen <= 0 {
-		return 64
+		// Closing and reopening files costs system calls: with 64 open,
+		// tracing the 1,000,000-frame generated capture (37,517 flows)
+		// took 10.0 s, with 1024 3.4 s (4096: no faster).
+		return max(16, min(1024, fdLimit()/4))
 	}
 	return s.MaxOpen
 }
@@ -150,6 +157,15 @@ func (s *FileSink) ensureOpen(ff *flowFile) error {
 		flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	}
 	f, err := os.OpenFile(ff.path, flag, 0o644)
+	for err != nil && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) && s.open > 1 {
+		// Out of descriptors: give back the least recently written half.
+		for keep := s.open / 2; s.open > keep && s.head != nil; {
+			if cerr := s.closeFile(s.head); cerr != nil {
+				return cerr
+			}
+		}
+		f, err = os.OpenFile(ff.path, flag, 0o644)
+	}
 	if err != nil {
 		return fmt.Errorf("open flow file: %w", err)
 	}

@@ -1,10 +1,10 @@
 package tracer
 
 import (
-	"container/heap"
+	"cmp"
 	"encoding/binary"
 	"slices"
-	"sort"
+	"unsafe"
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/reassembler"
@@ -14,18 +14,11 @@ import (
 // Sink receives the packets of traced flows (per-flow output files).
 // Packet is called for every packet of a flow, in frame order, with the
 // flow as it stands (First, Src, Dst, ports and FirstSec are final); End
-// once the flow's record is complete. p and its bytes are valid only
-// during the call.
+// once the flow's record is complete. p and its bytes, and f.Frames given
+// to Packet, are valid only during the call.
 type Sink interface {
 	Packet(f *Flow, fi reporter.FrameInfo, p *decoder.Packet) error
 	End(f *Flow) error
-}
-
-type flowKey struct {
-	v6     bool
-	proto  uint8
-	a, b   [16]byte
-	pa, pb uint16
 }
 
 // Bits of what each direction has sent.
@@ -46,68 +39,80 @@ const (
 	classICMP
 )
 
+// How a TCP flow closed.
+const (
+	closeNone uint8 = iota
+	closeFin
+	closeRst
+)
+
+var closeNames = [...]string{closeFin: "fin", closeRst: "rst"}
+
+// flow is the state of an open flow. What a packet reads and writes sits
+// in its first three cache lines (the size is a multiple of 64 bytes, so
+// that the allocator aligns it); the record's counters and last time live
+// there until the record is synced (sync), its frames until it ends.
+// Ended flows are reused (Tracer.freeFlows): only their records escape.
 type flow struct {
+	// Line 0: the lookup and the deadline checks.
 	key      flowKey
-	cls      class
-	hidx     int   // index in the deadline heap
-	deadline int64 // the heap's key (may lag the flow's real deadline)
-	rec      Flow
-	origA    bool // the originator is key.a
 	last     int64
-	closing  string // "fin" or "rst" once closed
 	closedAt int64
-	seen     [2]uint8 // orig, resp
-	letters  [2]uint32
-	maxEnd   [2]uint32
-	haveSeq  [2]bool
-	orig     [16]byte
-	origPort uint16
-	history  []byte
-	flipped  bool
-	isn      uint32 // originator's SYN sequence number
-	hasISN   bool
-	// Inline storage for the record's addresses, its first frame numbers
-	// and history letters: a short flow costs one allocation, not five.
+	hdl      int64 // deadline of its current heap entry
+	// Line 1: per-direction counters (orig, resp) and the last time.
+	pkts, bytes, payload [2]uint64
+	lastSec              int64
+	lastNsec             uint32
+	isn                  uint32 // originator's SYN sequence number
+	// Line 2: TCP state and the frame list.
+	letters   [2]uint32
+	maxEnd    [2]uint32
+	gen       uint64 // of its current heap entry; bumped when it ends
+	cls       class
+	closing   uint8 // closeFin or closeRst once closed
+	origA     bool  // the originator is key.a0, a1
+	hasISN    bool
+	truncated bool     // frames over MaxFrames
+	seen      [2]uint8 // orig, resp
+	haveSeq   [2]bool
+	frames    []uint64 // see addFrame
+	// Inline storage for the first frame numbers and history letters.
+	frames0 [8]uint64
+	history []byte
+	hist0   [12]byte
+	r       *record
+	_       [12]byte
+}
+
+// The size of a flow stays a multiple of 64 bytes (its size class then
+// starts every object on a cache line).
+var _ = [1]int{}[unsafe.Sizeof(flow{})%64]
+
+// record is a flow's record with inline storage for its addresses and
+// first frame numbers: a short flow's record is one allocation.
+type record struct {
+	Flow
 	addrs   [32]byte
 	frames0 [8]uint64
-	hist0   [12]byte
 }
 
-// Flow deadlines (idle timeout, or CloseDelay after FIN/RST) sit in a
-// min-heap: a packet only updates its flow's times, and Advance pops the
-// due entries, ending the flow or pushing it back at its new deadline.
-type flowHeap []*flow
+// maxFreeFlows bounds the ended flows kept for reuse.
+const maxFreeFlows = 4096
 
-func (h flowHeap) Len() int { return len(h) }
-func (h flowHeap) Less(i, j int) bool {
-	if h[i].deadline != h[j].deadline {
-		return h[i].deadline < h[j].deadline
-	}
-	return h[i].rec.First < h[j].rec.First
-}
-func (h flowHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].hidx, h[j].hidx = i, j
-}
-func (h *flowHeap) Push(x any) {
-	f := x.(*flow)
-	f.hidx = len(*h)
-	*h = append(*h, f)
-}
-func (h *flowHeap) Pop() any {
-	old := *h
-	n := len(old) - 1
-	f := old[n]
-	old[n] = nil
-	*h = old[:n]
-	f.hidx = -1
-	return f
+// sync writes the counters, last time and (with a Sink) frames into the
+// record.
+func (f *flow) sync() {
+	r := &f.r.Flow
+	r.LastSec, r.LastNsec = f.lastSec, f.lastNsec
+	r.OrigPkts, r.OrigBytes, r.OrigPayload = f.pkts[0], f.bytes[0], f.payload[0]
+	r.RespPkts, r.RespBytes, r.RespPayload = f.pkts[1], f.bytes[1], f.payload[1]
+	r.Frames, r.FramesTruncated = f.frames, f.truncated // without a Sink: see finish
 }
 
 // due returns the flow's current deadline.
 func (t *Tracer) due(f *flow) int64 {
 	d := f.last + t.idle(f.cls)
-	if f.closing != "" {
+	if f.closing != closeNone {
 		if c := f.closedAt + int64(t.cfg.CloseDelay); c < d {
 			d = c
 		}
@@ -119,13 +124,18 @@ func (t *Tracer) due(f *flow) int64 {
 // flow, both directions, in frame order; it is not safe for concurrent use.
 type Tracer struct {
 	cfg  Config
-	m    map[flowKey]*flow
+	m    flowTable
 	heap flowHeap
 	out  []*Flow
 	at   uint64
 	adv  bool
 	err  error
 	pkt  pktInfo
+	hist map[string]string // see historyString
+	// Free frame buffers (see addFrame).
+	freeFrames [frameClasses]freeList
+	freeBytes  int
+	freeFlows  []*flow // ended flows to reuse
 	// IP reassembly of fragmented flows (created on the first fragment).
 	frag     *reassembler.Reassembler
 	fdec     *decoder.Decoder
@@ -212,7 +222,7 @@ func (t *Tracer) release(f *Flow, current uint64) {
 
 // New returns a Tracer; invalid limits take their defaults.
 func New(cfg Config) *Tracer {
-	t := &Tracer{cfg: cfg.withDefaults(), m: make(map[flowKey]*flow)}
+	t := &Tracer{cfg: cfg.withDefaults(), m: newFlowTable()}
 	// A datagram record lends its bytes only during the emit call: the
 	// flow it belongs to is read there.
 	t.fragEmit = func(r reassembler.Record) {
@@ -231,7 +241,7 @@ func New(cfg Config) *Tracer {
 func (t *Tracer) Err() error { return t.err }
 
 // Open returns the number of flows being traced.
-func (t *Tracer) Open() int { return len(t.m) }
+func (t *Tracer) Open() int { return t.m.n }
 
 func (t *Tracer) idle(c class) int64 {
 	switch c {
@@ -245,15 +255,28 @@ func (t *Tracer) idle(c class) int64 {
 
 // pktInfo is what the tracer reads from a packet.
 type pktInfo struct {
-	v6       bool
-	proto    uint8
-	src, dst [16]byte
-	sport    uint16
-	dport    uint16
-	flags    uint16
-	seq      uint32
-	window   uint16
-	payload  int
+	s0, s1, d0, d1 uint64 // addresses as big-endian words, as in flowKey
+	sport          uint16
+	dport          uint16
+	proto          uint8
+	v6             bool
+	flags          uint16
+	window         uint16
+	seq            uint32
+	payload        int
+}
+
+// addrWords reads an address of up to 16 bytes as flowKey words.
+func addrWords(b []byte) (uint64, uint64) {
+	switch len(b) {
+	case 4:
+		return uint64(binary.BigEndian.Uint32(b)) << 32, 0
+	case 16:
+		return binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])
+	}
+	var a [16]byte
+	copy(a[:], b)
+	return binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
 }
 
 // parse finds the flow-bearing layer of p: the innermost TCP or UDP, or an
@@ -262,37 +285,83 @@ type pktInfo struct {
 // source-routed IPv4 packet, the final destination of the route, as tshark
 // shows it).
 func (t *Tracer) parse(p *decoder.Packet, pi *pktInfo) bool {
-	ti := transportLayer(p)
-	if ti < 0 {
-		return false
-	}
-	ip := -1
-	for j := ti - 1; j >= 0; j-- {
-		if pr := p.Layers[j].Proto; pr == decoder.ProtoIPv4 || pr == decoder.ProtoIPv6 {
-			ip = j
-			break
+	ti, ip, _ := scan(p)
+	return t.parseAt(p, ti, ip, pi)
+}
+
+// scan returns, in one pass over the layers of p, the index of its
+// transport layer (as transportLayer), of the nearest IP layer before it
+// (-1 if none), and whether p has an IPv6 fragment header.
+func scan(p *decoder.Packet) (ti, ip int, v6frag bool) {
+	ti, ip = -1, -1
+	last, icmp := -1, false
+	layers := p.Layers[:max(0, min(p.N, len(p.Layers)))]
+	for i := range layers {
+		switch layerKind[layers[i].Proto] {
+		case kindNone:
+		case kindIP:
+			if !icmp {
+				last = i
+			}
+		case kindTransport:
+			if !icmp {
+				ti, ip = i, last
+			}
+		case kindICMP:
+			if !icmp {
+				ti, ip, icmp = i, last, true
+			}
+		case kindIPv6Frag:
+			v6frag = true
 		}
 	}
-	if ip < 0 {
+	return ti, ip, v6frag
+}
+
+// The layers scan looks for.
+const (
+	kindNone = iota
+	kindIP
+	kindTransport
+	kindICMP
+	kindIPv6Frag
+)
+
+var layerKind = [256]uint8{
+	decoder.ProtoIPv4:     kindIP,
+	decoder.ProtoIPv6:     kindIP,
+	decoder.ProtoTCP:      kindTransport,
+	decoder.ProtoUDP:      kindTransport,
+	decoder.ProtoICMP:     kindICMP,
+	decoder.ProtoICMPv6:   kindICMP,
+	decoder.ProtoIPv6Frag: kindIPv6Frag,
+}
+
+// parseAt reads pi from transport layer ti and IP layer ip of p (see scan).
+func (t *Tracer) parseAt(p *decoder.Packet, ti, ip int, pi *pktInfo) bool {
+	if ti < 0 || ip < 0 {
 		return false
 	}
-	*pi = pktInfo{}
 	il := &p.Layers[ip]
 	ib := p.Data[il.Off:il.End]
 	if il.Proto == decoder.ProtoIPv4 {
 		if len(ib) < 20 || il.Hdr < 20 {
 			return false
 		}
-		h := decoder.IPv4(ib)
-		copy(pi.src[:], h.Src())
-		copy(pi.dst[:], finalDst(h))
+		pi.s0, pi.s1 = uint64(binary.BigEndian.Uint32(ib[12:16]))<<32, 0
+		if ib[0]&0x0f > 5 { // options: maybe a source route
+			pi.d0, pi.d1 = addrWords(finalDst(decoder.IPv4(ib)))
+		} else {
+			pi.d0, pi.d1 = uint64(binary.BigEndian.Uint32(ib[16:20]))<<32, 0
+		}
+		pi.v6 = false
 	} else {
 		if len(ib) < 40 {
 			return false
 		}
+		pi.s0, pi.s1 = binary.BigEndian.Uint64(ib[8:]), binary.BigEndian.Uint64(ib[16:])
+		pi.d0, pi.d1 = binary.BigEndian.Uint64(ib[24:]), binary.BigEndian.Uint64(ib[32:])
 		pi.v6 = true
-		copy(pi.src[:], ib[8:24])
-		copy(pi.dst[:], ib[24:40])
 	}
 	return t.transport(p, ti, pi)
 }
@@ -351,6 +420,7 @@ func (t *Tracer) transport(p *decoder.Packet, ti int, pi *pktInfo) bool {
 	}
 	b := p.Data[l.Off:l.End]
 	pi.payload = int(l.End - l.Off - l.Hdr)
+	pi.flags, pi.seq, pi.window = 0, 0, 0
 	switch l.Proto {
 	case decoder.ProtoTCP:
 		if !t.cfg.TCP || len(b) < 20 {
@@ -435,8 +505,8 @@ func (t *Tracer) datagramInfo(d *reassembler.Datagram) bool {
 		return true
 	}
 	*pi = pktInfo{v6: d.Version == 6}
-	copy(pi.src[:], d.Src)
-	copy(pi.dst[:], d.Dst)
+	pi.s0, pi.s1 = addrWords(d.Src)
+	pi.d0, pi.d1 = addrWords(d.Dst)
 	ti := transportLayer(&t.fpkt)
 	if ti != 0 || !t.transport(&t.fpkt, ti, pi) {
 		return false
@@ -450,35 +520,40 @@ func nanos(sec int64, nsec uint32) int64 { return sec*1e9 + int64(nsec) }
 // At = fi.Index.
 func (t *Tracer) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(*Flow)) {
 	pi := &t.pkt
-	if reassembler.IsFragment(p) {
+	ti, ip, v6frag := scan(p)
+	if (p.Fragment || v6frag) && reassembler.IsFragment(p) {
 		var ok bool
 		if pi, ok = t.fragment(&fi, p); !ok {
 			return
 		}
-	} else if !t.parse(p, pi) {
+	} else if !t.parseAt(p, ti, ip, pi) {
 		return
 	}
 	saved := t.at
 	t.at = fi.Index
 	now := nanos(fi.Sec, fi.Nsec)
-	k := flowKey{v6: pi.v6, proto: pi.proto, a: pi.src, b: pi.dst, pa: pi.sport, pb: pi.dport}
-	fromA := true
-	if !t.cfg.Unidirectional && (less16(pi.dst, pi.src) || (pi.dst == pi.src && pi.dport < pi.sport)) {
-		k.a, k.b, k.pa, k.pb = pi.dst, pi.src, pi.dport, pi.sport
-		fromA = false
+	var k flowKey
+	fromA := t.cfg.Unidirectional || !(pi.d0 < pi.s0 || pi.d0 == pi.s0 && (pi.d1 < pi.s1 || pi.d1 == pi.s1 && pi.dport < pi.sport))
+	if fromA {
+		k.a0, k.a1, k.b0, k.b1 = pi.s0, pi.s1, pi.d0, pi.d1
+		k.x = packX(pi.sport, pi.dport, pi.proto, pi.v6)
+	} else {
+		k.a0, k.a1, k.b0, k.b1 = pi.d0, pi.d1, pi.s0, pi.s1
+		k.x = packX(pi.dport, pi.sport, pi.proto, pi.v6)
 	}
 	syn := pi.proto == 6 && pi.flags&decoder.TCPSyn != 0 && pi.flags&decoder.TCPAck == 0
-	f := t.m[k]
+	h := t.m.hash(&k)
+	f := t.m.get(&k, h)
 	if f != nil {
 		switch {
-		case f.closing != "" && f.closedAt+int64(t.cfg.CloseDelay) <= now:
-			t.end(f, f.closing)
+		case f.closing != closeNone && f.closedAt+int64(t.cfg.CloseDelay) <= now:
+			t.end(f, closeNames[f.closing])
 			f = nil
 		case f.last+t.idle(f.cls) <= now:
 			t.end(f, "timeout")
 			f = nil
-		case syn && f.closing != "":
-			t.end(f, f.closing)
+		case syn && f.closing != closeNone:
+			t.end(f, closeNames[f.closing])
 			f = nil
 		case syn && f.hasISN && fromA == f.origA && pi.seq != f.isn:
 			t.end(f, "reused")
@@ -486,10 +561,10 @@ func (t *Tracer) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(*Flow))
 		}
 	}
 	if f == nil {
-		if len(t.m) >= t.cfg.MaxFlows {
+		if t.m.n >= t.cfg.MaxFlows {
 			t.evict()
 		}
-		f = t.newFlow(k, pi, fromA, &fi)
+		f = t.newFlow(&k, h, pi, fromA, &fi)
 	}
 	d := 1
 	if fromA == f.origA {
@@ -497,22 +572,37 @@ func (t *Tracer) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(*Flow))
 	}
 	t.update(f, d, pi, &fi, now)
 	if t.cfg.Sink != nil {
+		f.sync()
 		if t.fframes != nil {
-			t.release(&f.rec, fi.Index)
+			t.release(&f.r.Flow, fi.Index)
 		}
-		if err := t.cfg.Sink.Packet(&f.rec, fi, p); err != nil && t.err == nil {
+		if err := t.cfg.Sink.Packet(&f.r.Flow, fi, p); err != nil && t.err == nil {
 			t.err = err
 		}
 	}
 	if t.adv || saved > t.at {
 		t.at = saved
 	}
-	t.flushOut(emit)
+	if len(t.out) > 0 {
+		t.flushOut(emit)
+	}
 }
 
-func (t *Tracer) newFlow(k flowKey, pi *pktInfo, fromA bool, fi *reporter.FrameInfo) *flow {
-	f := &flow{key: k}
-	f.rec.Frames, f.history = f.frames0[:0:len(f.frames0)], f.hist0[:0:len(f.hist0)]
+func (t *Tracer) newFlow(k *flowKey, h uint64, pi *pktInfo, fromA bool, fi *reporter.FrameInfo) *flow {
+	var f *flow
+	if n := len(t.freeFlows); n > 0 {
+		f = t.freeFlows[n-1]
+		t.freeFlows[n-1] = nil
+		t.freeFlows = t.freeFlows[:n-1]
+		*f = flow{gen: f.gen}
+	} else {
+		f = new(flow)
+	}
+	f.key = *k
+	r := new(record)
+	f.r = r
+	f.history = f.hist0[:0:len(f.hist0)]
+	f.frames = f.frames0[:0:len(f.frames0)]
 	switch pi.proto {
 	case 6:
 		f.cls = classTCP
@@ -525,29 +615,29 @@ func (t *Tracer) newFlow(k flowKey, pi *pktInfo, fromA bool, fi *reporter.FrameI
 	// SYN (SYN+ACK): then the receiver, and the history starts with '^'
 	// (not for one-direction flows, whose originator is their sender).
 	f.origA = fromA
-	src, dst, sp, dp := pi.src, pi.dst, pi.sport, pi.dport
+	src, dst, sp, dp := [2]uint64{pi.s0, pi.s1}, [2]uint64{pi.d0, pi.d1}, pi.sport, pi.dport
 	if !t.cfg.Unidirectional && pi.proto == 6 && pi.flags&(decoder.TCPSyn|decoder.TCPAck) == decoder.TCPSyn|decoder.TCPAck {
 		f.origA = !fromA
 		src, dst, sp, dp = dst, src, dp, sp
-		f.flipped = true
 		f.history = append(f.history, '^')
 	}
 	n := 4
-	f.rec.Version = 4
-	if k.v6 {
-		n, f.rec.Version = 16, 6
+	r.Version = 4
+	if pi.v6 {
+		n, r.Version = 16, 6
 	}
-	f.rec.Proto = pi.proto
-	copy(f.addrs[:16], src[:])
-	copy(f.addrs[16:], dst[:])
-	f.rec.Src, f.rec.Dst = f.addrs[:n:n], f.addrs[16:16+n:16+n]
-	f.rec.SrcPort, f.rec.DstPort = sp, dp
-	f.rec.First = fi.Index
-	f.rec.FirstSec, f.rec.FirstNsec, f.rec.Digits = fi.Sec, fi.Nsec, fi.Digits
-	t.m[k] = f
+	r.Proto = pi.proto
+	binary.BigEndian.PutUint64(r.addrs[0:], src[0])
+	binary.BigEndian.PutUint64(r.addrs[8:], src[1])
+	binary.BigEndian.PutUint64(r.addrs[16:], dst[0])
+	binary.BigEndian.PutUint64(r.addrs[24:], dst[1])
+	r.Src, r.Dst = r.addrs[:n:n], r.addrs[16:16+n:16+n]
+	r.SrcPort, r.DstPort = sp, dp
+	r.First = fi.Index
+	r.FirstSec, r.FirstNsec, r.Digits = fi.Sec, fi.Nsec, fi.Digits
+	t.m.insert(f, h)
 	f.last = nanos(fi.Sec, fi.Nsec)
-	f.deadline = t.due(f)
-	heap.Push(&t.heap, f)
+	t.heap.push(f, t.due(f))
 	return f
 }
 
@@ -564,22 +654,16 @@ func (f *flow) letter(d int, c byte) {
 }
 
 func (t *Tracer) update(f *flow, d int, pi *pktInfo, fi *reporter.FrameInfo, now int64) {
-	r := &f.rec
 	f.last = now
-	r.LastSec, r.LastNsec = fi.Sec, fi.Nsec
-	if d == 0 {
-		r.OrigPkts++
-		r.OrigBytes += uint64(fi.OrigLen)
-		r.OrigPayload += uint64(pi.payload)
+	f.lastSec, f.lastNsec = fi.Sec, fi.Nsec
+	f.pkts[d]++
+	f.bytes[d] += uint64(fi.OrigLen)
+	f.payload[d] += uint64(pi.payload)
+	if n := len(f.frames); n < cap(f.frames) && n < t.cfg.MaxFrames {
+		f.frames = f.frames[:n+1]
+		f.frames[n] = fi.Index
 	} else {
-		r.RespPkts++
-		r.RespBytes += uint64(fi.OrigLen)
-		r.RespPayload += uint64(pi.payload)
-	}
-	if len(r.Frames) < t.cfg.MaxFrames {
-		r.Frames = append(r.Frames, fi.Index)
-	} else {
-		r.FramesTruncated = true
+		t.addFrame(f, fi.Index)
 	}
 	f.seen[d] |= sawAny
 	if pi.payload > 0 {
@@ -638,18 +722,18 @@ func (t *Tracer) update(f *flow, d int, pi *pktInfo, fi *reporter.FrameInfo, now
 		f.seen[d] |= sawRst
 		f.letter(d, 'R')
 	}
-	if f.closing == "" {
+	if f.closing == closeNone {
 		if rst {
-			f.closing = "rst"
+			f.closing = closeRst
 		} else if f.seen[0]&sawFin != 0 && f.seen[1]&sawFin != 0 {
-			f.closing = "fin"
+			f.closing = closeFin
 		}
-		if f.closing != "" {
+		if f.closing != closeNone {
 			f.closedAt = now
 			// An earlier deadline than the heap holds: move it now.
-			if d := t.due(f); d < f.deadline && f.hidx >= 0 {
-				f.deadline = d
-				heap.Fix(&t.heap, f.hidx)
+			if d := t.due(f); d < f.hdl {
+				t.heap.push(f, d)
+				t.heap.invalidate()
 			}
 		}
 	}
@@ -657,7 +741,7 @@ func (t *Tracer) update(f *flow, d int, pi *pktInfo, fi *reporter.FrameInfo, now
 
 // state computes Zeek's conn_state.
 func (f *flow) state() string {
-	switch f.rec.Proto {
+	switch f.r.Proto {
 	case 17:
 		if f.seen[1] == 0 {
 			return "S0"
@@ -708,42 +792,77 @@ func (f *flow) state() string {
 	return "OTH"
 }
 
+// end ends f outside Advance: its heap entry stays, no longer current.
 func (t *Tracer) end(f *flow, reason string) {
-	if f.hidx >= 0 {
-		heap.Remove(&t.heap, f.hidx)
-	}
-	delete(t.m, f.key)
-	f.rec.End = reason
-	f.rec.State = f.state()
-	f.rec.History = string(f.history)
-	f.rec.At = t.at
-	rec := &f.rec
+	t.removed(f, reason)
+	t.heap.invalidate()
+}
+
+// removed ends f, whose heap entry is gone or stays as non-current.
+func (t *Tracer) removed(f *flow, reason string) {
+	t.m.remove(f)
+	t.finish(f, reason)
+}
+
+// finish completes the record of f, out of the table.
+func (t *Tracer) finish(f *flow, reason string) {
+	f.gen++ // no heap entry of f is current
+	f.sync()
+	rec := &f.r.Flow
+	rec.Frames = t.frameList(f)
+	rec.End = reason
+	rec.State = f.state()
+	rec.History = t.historyString(f.history)
+	rec.At = t.at
 	t.out = append(t.out, rec)
 	if t.cfg.Sink != nil {
 		if err := t.cfg.Sink.End(rec); err != nil && t.err == nil {
 			t.err = err
 		}
 	}
+	f.r, f.frames, f.history = nil, nil, nil
+	if len(t.freeFlows) < maxFreeFlows {
+		t.freeFlows = append(t.freeFlows, f)
+	}
 }
+
+// historyString returns the history letters as a string; the few
+// distinct histories of a capture are allocated once.
+func (t *Tracer) historyString(b []byte) string {
+	if s, ok := t.hist[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(t.hist) < maxHistories {
+		if t.hist == nil {
+			t.hist = make(map[string]string)
+		}
+		t.hist[s] = s
+	}
+	return s
+}
+
+// maxHistories bounds the histories kept by historyString.
+const maxHistories = 4096
 
 func (t *Tracer) evict() {
 	t.refresh()
-	if len(t.heap) > 0 {
-		t.end(t.heap[0], "evicted")
+	if e := t.heap.top(); e != nil {
+		f := e.f
+		t.heap.pop()
+		t.removed(f, "evicted")
 	}
 }
 
 // refresh moves stale entries at the top of the heap to their real
 // deadlines, until the top one is current.
 func (t *Tracer) refresh() {
-	for len(t.heap) > 0 {
-		f := t.heap[0]
-		d := t.due(f)
-		if d == f.deadline {
+	for e := t.heap.top(); e != nil; e = t.heap.top() {
+		d := t.due(e.f)
+		if d == e.deadline {
 			return
 		}
-		f.deadline = d
-		heap.Fix(&t.heap, 0)
+		t.heap.retime(d)
 	}
 }
 
@@ -758,18 +877,18 @@ func (t *Tracer) Advance(sec int64, nsec uint32, atIndex uint64, emit func(*Flow
 		// Fragments of datagrams that can no longer complete.
 		t.trimHeld(now - int64(reassembler.DefaultFragTimeout6))
 	}
-	for len(t.heap) > 0 && t.heap[0].deadline <= now {
-		f := t.heap[0]
+	for e := t.heap.top(); e != nil && e.deadline <= now; e = t.heap.top() {
+		f := e.f
 		if d := t.due(f); d > now {
-			f.deadline = d
-			heap.Fix(&t.heap, 0)
+			t.heap.retime(d)
 			continue
 		}
+		t.heap.pop()
 		reason := "timeout"
-		if f.closing != "" && f.closedAt+int64(t.cfg.CloseDelay) <= now {
-			reason = f.closing
+		if f.closing != closeNone && f.closedAt+int64(t.cfg.CloseDelay) <= now {
+			reason = closeNames[f.closing]
 		}
-		t.end(f, reason)
+		t.removed(f, reason)
 	}
 	t.flushOut(emit)
 }
@@ -778,39 +897,83 @@ func (t *Tracer) Advance(sec int64, nsec uint32, atIndex uint64, emit func(*Flow
 // FIN or RST keeps that reason). The flows carry At = the last Advance
 // index, or the highest frame index seen without Advance.
 func (t *Tracer) Flush(emit func(*Flow)) {
-	fs := make([]*flow, 0, len(t.m))
-	for _, f := range t.m {
-		fs = append(fs, f)
-	}
-	sort.Slice(fs, func(i, j int) bool { return fs[i].rec.First < fs[j].rec.First })
-	for _, f := range fs {
-		reason := "end of capture"
-		if f.closing != "" {
-			reason = f.closing
+	// The open flows by first frame (unique), the keys held beside them.
+	fs := make([]firstFlow, 0, t.m.n)
+	for _, s := range t.m.slots {
+		if s.f != nil {
+			fs = append(fs, firstFlow{s.f.r.First, s.f})
 		}
-		t.end(f, reason)
+	}
+	fs = sortFirst(fs, make([]firstFlow, len(fs)))
+	// Every flow ends: empty the table and the heap at once.
+	t.m.clear()
+	t.heap.reset()
+	for _, ff := range fs {
+		f := ff.f
+		reason := "end of capture"
+		if f.closing != closeNone {
+			reason = closeNames[f.closing]
+		}
+		t.finish(f, reason)
 	}
 	t.flushOut(emit)
+}
+
+type firstFlow struct {
+	first uint64
+	f     *flow
+}
+
+// sortFirst sorts fs by first (a radix sort, a byte at a time, skipping
+// the bytes all keys share) using tmp, as long as fs, and returns the
+// sorted slice (fs or tmp).
+func sortFirst(fs, tmp []firstFlow) []firstFlow {
+	var or, and uint64 = 0, ^uint64(0)
+	for _, x := range fs {
+		or |= x.first
+		and &= x.first
+	}
+	for shift := 0; shift < 64; shift += 8 {
+		if (or^and)>>shift&0xff == 0 {
+			continue // the same byte in every key
+		}
+		var count [256]int
+		for _, x := range fs {
+			count[x.first>>shift&0xff]++
+		}
+		pos := 0
+		for i, c := range count {
+			count[i] = pos
+			pos += c
+		}
+		for _, x := range fs {
+			b := x.first >> shift & 0xff
+			tmp[count[b]] = x
+			count[b]++
+		}
+		fs, tmp = tmp, fs
+	}
+	return fs
+}
+
+// compareFlows orders flows as Less.
+func compareFlows(a, b *Flow) int {
+	if c := cmp.Compare(a.At, b.At); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.First, b.First)
 }
 
 func (t *Tracer) flushOut(emit func(*Flow)) {
 	if len(t.out) == 0 {
 		return
 	}
-	if len(t.out) > 1 {
-		sort.SliceStable(t.out, func(i, j int) bool { return Less(t.out[i], t.out[j]) })
+	if len(t.out) > 1 && !slices.IsSortedFunc(t.out, compareFlows) {
+		slices.SortStableFunc(t.out, compareFlows)
 	}
 	for i, f := range t.out {
 		emit(f)
 		t.out[i] = nil
 	}
 	t.out = t.out[:0]
-}
-
-func less16(a, b [16]byte) bool {
-	// Two big-endian words compare as the 16 bytes do.
-	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
-		return x < y
-	}
-	return binary.BigEndian.Uint64(a[8:]) < binary.BigEndian.Uint64(b[8:])
 }
