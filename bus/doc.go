@@ -44,9 +44,13 @@
 //
 // # Report trees
 //
-// A decoded frame carries its report tree (decoder.Tree) encoded by
-// EncodeTree: objects as msgpack maps and arrays as arrays, in order; IPv4,
-// IPv6, MAC and Enum values as the strings the reports print; bytes as bin;
-// timestamps as extension 1 (ExtTime). DecodeTree rebuilds a Tree that the
-// reporter renders byte for byte as the original.
+// A decoded frame carries no report tree: its bytes and layer spans are
+// what consumers rebuild the decoder.Packet (DecodedFrame.Packet) and the
+// report block (reporter.Builder) from. Report trees travel in the
+// per-protocol events (LayerEvent.Fields: one layer's own fields,
+// EncodeLayerFields), encoded by EncodeTree's rules: objects as msgpack
+// maps and arrays as arrays, in order; IPv4, IPv6, MAC and Enum values as
+// the strings the reports print; bytes as bin; timestamps as extension 1
+// (ExtTime). DecodeTree rebuilds a Tree that renders byte for byte as the
+// original.
 package bus

@@ -14,8 +14,18 @@ import (
 )
 
 // Version is the schema version every event carries in its "v" field.
-// Consumers reject events with a higher major version than they know.
-const Version = 1
+// Consumers reject events with a higher version than they know, and read
+// every version from MinVersion on.
+//
+// Version 2 (from version 1): a DecodedFrame no longer carries its report
+// tree (consumers rebuild it from the frame bytes and layer spans with
+// reporter.Builder; a version-1 "tree" is ignored), and a LayerEvent's
+// fields hold the layer's own fields only, without the objects of the
+// layers it carries.
+const Version = 2
+
+// MinVersion is the oldest schema version this build reads.
+const MinVersion = 1
 
 // AdvanceEvery is the period, in frames, of the capture-time clock of the
 // stateful stages: they call Advance after every frame whose index is a
@@ -280,9 +290,9 @@ type DecodedBatch struct {
 }
 
 // DecodedFrame is one decoded frame: the frame, its layer spans, its
-// decoding error and its report tree, so that stateful consumers rebuild a
-// decoder.Packet (Packet) without decoding again and the reporter renders
-// the tree as is.
+// decoding error and flags, so that consumers rebuild the decoder.Packet
+// (Packet) without decoding again, and the report block from it
+// (reporter.Builder gives the same tree the decoder would have built).
 type DecodedFrame struct {
 	Frame
 	Chain    string      `msgpack:"chain"`
@@ -290,7 +300,6 @@ type DecodedFrame struct {
 	Error    *LayerError `msgpack:"error"`
 	Fragment bool        `msgpack:"fragment"`
 	Stopped  bool        `msgpack:"stopped"`
-	Tree     TreeValue   `msgpack:"tree"`
 }
 
 // LayerSpan is a decoder.Layer on the wire: an array
@@ -380,9 +389,9 @@ var protoByKey = func() map[string]decoder.Proto {
 }()
 
 // DecodedFrameOf builds the wire form of a decoded frame. It aliases the
-// frame bytes and the tree: encode it before either changes.
-func DecodedFrameOf(f *ingest.Frame, p *decoder.Packet, t *decoder.Tree) DecodedFrame {
-	df := DecodedFrame{Frame: FrameOf(f), Fragment: p.Fragment, Stopped: p.Stopped, Tree: TreeValue{t}}
+// frame bytes: encode it before they change.
+func DecodedFrameOf(f *ingest.Frame, p *decoder.Packet) DecodedFrame {
+	df := DecodedFrame{Frame: FrameOf(f), Fragment: p.Fragment, Stopped: p.Stopped}
 	df.Chain = string(reporter.AppendChain(nil, p))
 	df.Layers = make([]LayerSpan, p.N)
 	for i := 0; i < p.N; i++ {
@@ -465,9 +474,9 @@ type LayerEvents struct {
 	Events  []LayerEvent `msgpack:"events"`
 }
 
-// LayerEvent is one layer of one frame: where it is and its report fields
-// (the layer's object in the frame's report tree, with the layers it
-// carries nested inside).
+// LayerEvent is one layer of one frame: where it is and its own report
+// fields: the layer's object in the frame's report tree without the
+// objects of the layers it carries (see EncodeLayerFields).
 type LayerEvent struct {
 	Index  uint64    `msgpack:"index"`
 	Sec    int64     `msgpack:"sec"`
@@ -533,8 +542,8 @@ type ReportDone struct {
 
 // CheckVersion rejects events of a schema this code does not know.
 func CheckVersion(v int) error {
-	if v < 1 || v > Version {
-		return fmt.Errorf("event schema version %d not supported (this build reads 1..%d)", v, Version)
+	if v < MinVersion || v > Version {
+		return fmt.Errorf("event schema version %d not supported (this build reads %d..%d)", v, MinVersion, Version)
 	}
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // Allocation-free readers of the two hot messages, FrameBatch and
-// DecodedBatch (without its trees), for the services' inner loops. They
+// DecodedBatch, for the services' inner loops, and a writer of FrameBatch. They
 // accept any msgpack encoding of the documented maps (keys in any order,
 // any integer width, unknown keys skipped) and alias the message: the
 // frames' Data point into data.
@@ -393,5 +393,120 @@ func (r *rd) decodedFrame(f *DecodedFrame) {
 		default: // chain, tree and what later versions add
 			r.skip()
 		}
+	}
+}
+
+// AppendFrameBatch appends the msgpack encoding of b to dst, as
+// msgpack.Marshal encodes it (the same keys, in the same order; integers
+// in their shortest form), without reflection.
+func AppendFrameBatch(dst []byte, b *FrameBatch) []byte {
+	w := wr{b: dst}
+	w.mapLen(4)
+	w.str("v")
+	w.int(int64(b.V))
+	w.str("capture")
+	w.str(b.Capture)
+	w.str("seq")
+	w.uint(b.Seq)
+	w.str("frames")
+	if b.Frames == nil {
+		w.b = append(w.b, 0xc0)
+		return w.b
+	}
+	w.arrLen(len(b.Frames))
+	for i := range b.Frames {
+		f := &b.Frames[i]
+		w.mapLen(9)
+		w.str("index")
+		w.uint(f.Index)
+		w.str("sec")
+		w.int(f.Sec)
+		w.str("nsec")
+		w.uint(uint64(f.Nsec))
+		w.str("digits")
+		w.uint(uint64(f.Digits))
+		w.str("caplen")
+		w.uint(uint64(f.CapLen))
+		w.str("origlen")
+		w.uint(uint64(f.OrigLen))
+		w.str("linktype")
+		w.uint(uint64(f.LinkType))
+		w.str("iface")
+		w.uint(uint64(f.Interface))
+		w.str("data")
+		w.bin(f.Data)
+	}
+	return w.b
+}
+
+// wr appends msgpack values.
+type wr struct{ b []byte }
+
+func (w *wr) hdr(n int, fix byte, fixMax int, c8, c16, c32 byte) {
+	switch {
+	case n <= fixMax:
+		w.b = append(w.b, fix|byte(n))
+	case c8 != 0 && n <= 0xff:
+		w.b = append(w.b, c8, byte(n))
+	case n <= 0xffff:
+		w.b = append(w.b, c16, byte(n>>8), byte(n))
+	default:
+		w.b = append(w.b, c32, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+}
+
+func (w *wr) mapLen(n int) { w.hdr(n, 0x80, 15, 0, 0xde, 0xdf) }
+func (w *wr) arrLen(n int) { w.hdr(n, 0x90, 15, 0, 0xdc, 0xdd) }
+
+func (w *wr) str(s string) {
+	w.hdr(len(s), 0xa0, 31, 0xd9, 0xda, 0xdb)
+	w.b = append(w.b, s...)
+}
+
+func (w *wr) bin(v []byte) {
+	if v == nil {
+		w.b = append(w.b, 0xc0)
+		return
+	}
+	w.hdr(len(v), 0, -1, 0xc4, 0xc5, 0xc6)
+	w.b = append(w.b, v...)
+}
+
+func (w *wr) be(c byte, v uint64, n int) {
+	w.b = append(w.b, c)
+	for s := 8 * (n - 1); s >= 0; s -= 8 {
+		w.b = append(w.b, byte(v>>s))
+	}
+}
+
+func (w *wr) uint(v uint64) {
+	switch {
+	case v <= 0x7f:
+		w.b = append(w.b, byte(v))
+	case v <= 0xff:
+		w.be(0xcc, v, 1)
+	case v <= 0xffff:
+		w.be(0xcd, v, 2)
+	case v <= 0xffffffff:
+		w.be(0xce, v, 4)
+	default:
+		w.be(0xcf, v, 8)
+	}
+}
+
+func (w *wr) int(v int64) {
+	switch {
+	case v >= 0:
+		w.uint(uint64(v))
+	case v >= -32:
+		w.b = append(w.b, byte(int8(v)))
+	case v >= -1<<7:
+		w.be(0xd0, uint64(v), 1)
+	case v >= -1<<15:
+		w.be(0xd1, uint64(v), 2)
+	case v >= -1<<31:
+		w.be(0xd2, uint64(v), 4)
+	default:
+		w.be(0xd3, uint64(v), 8)
 	}
 }

@@ -11,15 +11,14 @@ import (
 )
 
 func sampleDecodedBatch() *DecodedBatch {
-	t := sampleTree()
-	return &DecodedBatch{V: 1, Capture: "c1", Gen: 2, Partition: 3, Partitions: 8,
+	return &DecodedBatch{V: Version, Capture: "c1", Gen: 2, Partition: 3, Partitions: 8,
 		Mark: Mark{Seq: 9, Index: 2304, Sec: -5, Nsec: 7, Advance: true},
 		End:  &CaptureEnd{V: 1, Capture: "c1", Seq: 10, Frames: 2304, Err: "cut"},
 		Frames: []DecodedFrame{
 			{Frame: Frame{Index: 1, Sec: 1 << 40, Nsec: 999999999, Digits: 9, CapLen: 3, OrigLen: 70000, LinkType: 1, Interface: 1, Data: []byte{1, 2, 3}},
 				Chain: "Ethernet:IPv4", Layers: []LayerSpan{{Proto: decoder.ProtoEthernet, Off: 0, Hdr: 14, End: 3}},
-				Error: &LayerError{Layer: "ipv4", Offset: 14, Kind: "truncated", Reason: "truncated: x"}, Fragment: true, Tree: TreeValue{t}},
-			{Frame: Frame{Index: 2, Data: []byte{}}, Stopped: true, Tree: TreeValue{t}},
+				Error: &LayerError{Layer: "ipv4", Offset: 14, Kind: "truncated", Reason: "truncated: x"}, Fragment: true},
+			{Frame: Frame{Index: 2, Data: []byte{}}, Stopped: true},
 		}}
 }
 
@@ -36,7 +35,6 @@ func TestDecodeDecodedBatchMatchesMsgpack(t *testing.T) {
 	want := *in
 	want.Frames = append([]DecodedFrame(nil), in.Frames...)
 	for i := range want.Frames {
-		want.Frames[i].Tree = TreeValue{}
 		want.Frames[i].Chain = "" // skipped: the reporter rebuilds it
 	}
 	for i := range got.Frames {
@@ -62,6 +60,56 @@ func TestDecodeDecodedBatchMatchesMsgpack(t *testing.T) {
 	}
 }
 
+// v1Frame is a DecodedFrame of schema version 1, which carried its report
+// tree.
+type v1Frame struct {
+	DecodedFrame
+	Tree TreeValue `msgpack:"tree"`
+}
+
+type v1Batch struct {
+	V          int         `msgpack:"v"`
+	Capture    string      `msgpack:"capture"`
+	Partition  int         `msgpack:"partition"`
+	Partitions int         `msgpack:"partitions"`
+	Mark       Mark        `msgpack:"mark"`
+	Frames     []v1Frame   `msgpack:"frames"`
+	End        *CaptureEnd `msgpack:"end"`
+}
+
+// TestDecodeDecodedBatchV1: a version-1 batch, whose frames carry report
+// trees, still reads: the trees are skipped (consumers rebuild them), and
+// msgpack.Unmarshal into the version-2 types ignores them too.
+func TestDecodeDecodedBatchV1(t *testing.T) {
+	in := sampleDecodedBatch()
+	v1 := v1Batch{V: 1, Capture: in.Capture, Partition: in.Partition, Partitions: in.Partitions, Mark: in.Mark}
+	for _, f := range in.Frames {
+		v1.Frames = append(v1.Frames, v1Frame{DecodedFrame: f, Tree: TreeValue{sampleTree()}})
+	}
+	data, err := msgpack.Marshal(&v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte("Ethernet:IPv4:TCP")) {
+		t.Fatal("the version-1 message carries no tree")
+	}
+	for _, read := range []func([]byte, *DecodedBatch) error{DecodeDecodedBatch, func(b []byte, d *DecodedBatch) error { return msgpack.Unmarshal(b, d) }} {
+		var got DecodedBatch
+		if err := read(data, &got); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckVersion(got.V); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Frames) != 2 || got.Frames[0].Index != 1 || len(got.Frames[0].Layers) != 1 || got.Frames[0].Error == nil || !got.Frames[1].Stopped {
+			t.Fatalf("version-1 batch read as %+v", got)
+		}
+	}
+	if CheckVersion(Version+1) == nil || CheckVersion(0) == nil {
+		t.Fatal("CheckVersion accepts unknown versions")
+	}
+}
+
 func FuzzDecodeDecodedBatch(f *testing.F) {
 	data, _ := msgpack.Marshal(sampleDecodedBatch())
 	f.Add(data)
@@ -78,4 +126,41 @@ func FuzzDecodeDecodedBatch(f *testing.F) {
 		var x FrameBatch
 		_ = DecodeFrameBatch(b, &x)
 	})
+}
+
+// TestAppendFrameBatch: what AppendFrameBatch writes reads back, with
+// msgpack.Unmarshal and DecodeFrameBatch, as the batch it was given, over
+// every integer width and sign.
+func TestAppendFrameBatch(t *testing.T) {
+	in := FrameBatch{V: Version, Capture: "c1", Seq: 1 << 33, Frames: []Frame{
+		{Index: 1, Sec: -1, Nsec: 999999999, Digits: 9, CapLen: 3, OrigLen: 70000, LinkType: 1, Interface: 0, Data: []byte{1, 2, 3}},
+		{Index: 200, Sec: -200, Nsec: 65535, Digits: 6, CapLen: 70000, OrigLen: 1<<32 - 1, LinkType: 113, Interface: 256, Data: bytes.Repeat([]byte{7}, 70000)},
+		{Index: 1 << 40, Sec: -1 << 40, Nsec: 31, CapLen: 300, Data: bytes.Repeat([]byte{9}, 300)},
+		{Index: 127, Sec: 1 << 40, Data: []byte{}},
+		{Index: 128, Sec: -40000, Data: nil},
+		{Index: 129, Sec: -3000000000},
+	}}
+	data := AppendFrameBatch([]byte{0xff}, &in)[1:]
+	var viaLib FrameBatch
+	if err := msgpack.Unmarshal(data, &viaLib); err != nil {
+		t.Fatal(err)
+	}
+	var viaFast FrameBatch
+	if err := DecodeFrameBatch(data, &viaFast); err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range []*FrameBatch{&viaLib, &viaFast} {
+		for i := range got.Frames { // msgpack reads an empty bin as an empty slice
+			if len(got.Frames[i].Data) == 0 && in.Frames[i].Data == nil {
+				got.Frames[i].Data = nil
+			}
+		}
+		if !reflect.DeepEqual(*got, in) {
+			t.Fatalf("got %+v\nwant %+v", *got, in)
+		}
+	}
+	lib, _ := msgpack.Marshal(&in)
+	if len(lib) != len(data) {
+		t.Logf("library encoding %d bytes, fast %d", len(lib), len(data))
+	}
 }

@@ -281,13 +281,62 @@ func EncodeSubtree(e *msgpack.Encoder, nodes []decoder.Node, i int) error {
 	return encodeNode(e, nodes, i)
 }
 
+// EncodeLayerFields writes the own fields of layer n of p as a map: the
+// children of the layer's object in t (a tree holding p.Fields, alone or
+// inside a frame block), in order, without the object of layer n+1 that
+// nests inside it (its last child). The innermost layer's object also holds what p.Fields
+// puts after the layers (the frame's "error" and "raw" remaining payload).
+// A layer without an object in t is written as nil.
+func EncodeLayerFields(e *msgpack.Encoder, t *decoder.Tree, p *decoder.Packet, n int) error {
+	at := layerNodeFrom(t, p, n, 0, len(t.Nodes), 0)
+	if at < 0 {
+		return e.EncodeNil()
+	}
+	nodes := t.Nodes
+	lo, hi := at+1, nextSibling(nodes, at)
+	// p.Fields writes the next layer's object last among the children.
+	cnt, last := 0, -1
+	for i := lo; i < hi; i = nextSibling(nodes, i) {
+		cnt++
+		last = i
+	}
+	skip := -1
+	if n+1 < p.N && last >= 0 && nodes[last].Kind == decoder.KindObject && nodes[last].Key == p.Layers[n+1].Proto.Key() {
+		skip = last
+		cnt--
+	}
+	if err := e.EncodeMapLen(cnt); err != nil {
+		return err
+	}
+	for i := lo; i < hi; i = nextSibling(nodes, i) {
+		if i == skip {
+			continue
+		}
+		if err := e.EncodeString(nodes[i].Key); err != nil {
+			return err
+		}
+		if err := encodeNode(e, nodes, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // LayerNode returns the index in t of the report object of layer n of a
 // frame tree built by reporter.BuildFrame (the objects nest in layer
 // order), or -1.
 func LayerNode(t *decoder.Tree, p *decoder.Packet, n int) int {
-	lo, hi := 0, len(t.Nodes)
+	return layerNodeFrom(t, p, n, 0, len(t.Nodes), 0)
+}
+
+// layerNodeFrom is LayerNode searching [lo, hi), the children of the
+// object of layer from-1 (the root when from is 0).
+func layerNodeFrom(t *decoder.Tree, p *decoder.Packet, n, lo, hi, from int) int {
+	if n < 0 || n >= p.N {
+		return -1
+	}
 	at := -1
-	for l := 0; l <= n; l++ {
+	for l := from; l <= n; l++ {
 		key := p.Layers[l].Proto.Key()
 		at = -1
 		for i := lo; i < hi; i = nextSibling(t.Nodes, i) {

@@ -119,3 +119,43 @@ func FuzzDecodeTree(f *testing.F) {
 		}
 	})
 }
+
+// TestEncodeLayerFields: a layer's event fields are its own fields, without
+// the object of the layer it carries; the innermost layer keeps all of its
+// object.
+func TestEncodeLayerFields(t *testing.T) {
+	tree := sampleTree()
+	p := &decoder.Packet{N: 2}
+	p.Layers[0].Proto = decoder.ProtoEthernet
+	p.Layers[1].Proto = decoder.ProtoIPv4
+	fields := func(n int) map[string]any {
+		var buf bytes.Buffer
+		if err := EncodeLayerFields(msgpack.NewEncoder(&buf), tree, p, n); err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := msgpack.Unmarshal(buf.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	eth := fields(0)
+	if len(eth) != 2 || eth["dst"] != "00:01:02:aa:bb:cc" || eth["type"] != "IPv4 [2048]" || eth["ipv4"] != nil {
+		t.Fatalf("ethernet fields %v", eth)
+	}
+	ip := fields(1)
+	if len(ip) != 8 || ip["src"] != "10.0.0.1" || ip["payload"] == nil {
+		t.Fatalf("ipv4 fields %v", ip)
+	}
+	if m := fields(2); m != nil {
+		t.Fatalf("a layer past the packet has fields %v", m)
+	}
+	// A layer whose object is missing is nil, not an error.
+	p.Layers[1].Proto = decoder.ProtoIPv6
+	if m := fields(1); m != nil {
+		t.Fatalf("missing layer object gave %v", m)
+	}
+	if eth := fields(0); len(eth) != 3 {
+		t.Fatalf("ethernet without a nested ipv6 object: %v", eth)
+	}
+}

@@ -26,6 +26,14 @@ type StreamConfig struct {
 	// LeaseTTL is how long a lease outlives its owner's last heartbeat
 	// (default 6s).
 	LeaseTTL time.Duration
+	// AsyncPersist makes the streams write to their files asynchronously
+	// (JetStream's async persist mode: the server acknowledges a message
+	// once it is in its write buffer and flushes in the background, many
+	// messages per write). A clean stop flushes everything, but a crash of
+	// the server process may lose the last acknowledged messages, so only
+	// a server that lives and dies with its consumers, over a throw-away
+	// data directory (the embedded engine), should use it.
+	AsyncPersist bool
 }
 
 func (c StreamConfig) leaseTTL() time.Duration {
@@ -57,6 +65,9 @@ func (c *Conn) Setup(ctx context.Context, sc StreamConfig) error {
 			Duplicates: dup,
 			Discard:    jetstream.DiscardOld,
 			MaxMsgSize: 8 << 20,
+		}
+		if sc.AsyncPersist {
+			cfg.PersistMode = jetstream.AsyncPersistMode
 		}
 		if sc.MaxBytes == 0 {
 			cfg.MaxBytes = -1
