@@ -37,8 +37,18 @@ type DecoderConfig struct {
 	MaxAckPending int
 	// PullMaxBytes bounds the bytes buffered per worker (default 4 MiB).
 	PullMaxBytes int
+	// Depth is the number of batches one worker keeps in flight (default
+	// 8): it decodes and publishes the next batch while the outputs of the
+	// previous ones are being stored; each input is acknowledged once
+	// its own outputs are stored.
+	Depth int
 	// NoEvents turns the per-protocol event subjects off.
 	NoEvents bool
+	// NoData leaves the frame bytes out of DECODED (each frame's data is
+	// nil): for a deployment whose every DECODED consumer reads them from
+	// FRAMES instead (the embedded engine's reporter, when no stateful
+	// stage runs), so that they are stored once.
+	NoData bool
 	// StopAfterEnd makes Run return once the end marker of a capture is
 	// processed and nothing is pending (used by replay).
 	StopAfterEnd bool
@@ -62,6 +72,9 @@ func (c *DecoderConfig) defaults() {
 	}
 	if c.PullMaxBytes <= 0 {
 		c.PullMaxBytes = 4 << 20
+	}
+	if c.Depth <= 0 {
+		c.Depth = 8
 	}
 }
 
@@ -110,8 +123,31 @@ func (d *Decoder) Run(ctx context.Context) error {
 	}
 	errs := make(chan error, d.cfg.Workers)
 	var ccs []jetstream.ConsumeContext
+	// The acknowledgements outlive ctx: on cancellation the batches in
+	// flight are still stored and acknowledged (bounded by the drain
+	// deadline below).
+	actx, acancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer acancel()
+	var ackers sync.WaitGroup
+	var workers []*decodeWorker
+	defer func() {
+		for _, w := range workers {
+			close(w.inflight)
+		}
+		done := make(chan struct{})
+		go func() { ackers.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * d.c.Timeout()):
+			acancel()
+			<-done
+		}
+	}()
 	for i := 0; i < d.cfg.Workers; i++ {
-		w := &decodeWorker{d: d, pub: d.c.NewPublisher(), w: newMsgWriter()}
+		w := &decodeWorker{d: d, w: newMsgWriter(), inflight: make(chan inflightBatch, d.cfg.Depth)}
+		workers = append(workers, w)
+		ackers.Add(1)
+		go func() { defer ackers.Done(); w.acker(actx) }()
 		cc, err := cons.Consume(func(m jetstream.Msg) { w.handle(ctx, m) },
 			jetstream.PullMaxBytes(d.cfg.PullMaxBytes),
 			jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -125,6 +161,12 @@ func (d *Decoder) Run(ctx context.Context) error {
 				d.log.Warn("consume", "err", err)
 			}))
 		if err != nil {
+			for _, cc := range ccs {
+				cc.Drain()
+			}
+			for _, cc := range ccs {
+				<-cc.Closed()
+			}
 			return fmt.Errorf("decoder: consume: %w", err)
 		}
 		ccs = append(ccs, cc)
@@ -210,64 +252,116 @@ func (d *Decoder) captureConfig(ctx context.Context, capture string) (*captureCf
 	return cc, nil
 }
 
-// decodeWorker decodes one batch at a time with reused storage.
+// decodeWorker decodes one batch at a time with reused storage, and
+// hands each batch's publications to its acker, which acknowledges the
+// input once they are stored: up to DecoderConfig.Depth batches are in
+// flight per worker.
 type decodeWorker struct {
-	d   *Decoder
-	pub *jsbus.Publisher
-	w   *msgWriter
+	d        *Decoder
+	pub      *jsbus.Publisher
+	w        *msgWriter
+	inflight chan inflightBatch
 
 	batch   bus.FrameBatch
 	pkts    []decoder.Packet
 	parts   []int
 	counts  []int
 	outs    []*msgWriter
+	used    []*msgWriter // the writers of the current input's outputs
 	evCount [256]int
 	evOut   [256]*msgWriter
 	tree    decoder.Tree
-	builder reporter.Builder
 	chain   []byte
+}
+
+// inflightBatch is an input whose outputs are being stored.
+type inflightBatch struct {
+	m   jetstream.Msg
+	pub *jsbus.Publisher
+	ws  []*msgWriter // the buffers of the outputs
+	end string       // the capture, for an end marker
 }
 
 func (w *decodeWorker) handle(ctx context.Context, m jetstream.Msg) {
 	d := w.d
 	subj := m.Subject()
 	capture := bus.CaptureOf(subj)
+	w.pub = d.c.NewPublisher()
+	w.used = nil
 	var err error
+	end := ""
 	switch {
 	case len(subj) > len(bus.KindBatch) && subj[len(subj)-len(bus.KindBatch):] == bus.KindBatch:
 		err = w.batchMsg(ctx, capture, m.Data())
 	case len(subj) > len(bus.KindEnd) && subj[len(subj)-len(bus.KindEnd):] == bus.KindEnd:
 		err = w.endMsg(ctx, capture, m.Data())
-		if err == nil {
+		end = capture
+	}
+	if err != nil {
+		w.fail(m, err)
+		return
+	}
+	w.inflight <- inflightBatch{m: m, pub: w.pub, ws: w.used, end: end}
+}
+
+// fail gives an input back: redelivered later, or terminated when no
+// decoder will ever read it.
+func (w *decodeWorker) fail(m jetstream.Msg, err error) {
+	d := w.d
+	var perm permanentError
+	if errors.As(err, &perm) {
+		// A message no decoder will ever read: say so loudly and move
+		// on rather than block the stream.
+		d.log.Error("dropping undecodable message", "subject", m.Subject(), "err", err)
+		_ = m.Term()
+		return
+	}
+	d.log.Warn("batch failed, will be redelivered", "subject", m.Subject(), "err", err)
+	_ = m.NakWithDelay(time.Second)
+}
+
+// acker acknowledges the worker's inputs, in order, each once all of its
+// outputs are stored; it returns when the worker's channel is closed.
+func (w *decodeWorker) acker(ctx context.Context) {
+	d := w.d
+	for b := range w.inflight {
+		if err := b.pub.Wait(ctx); err != nil {
+			w.fail(b.m, err) // its writers are left to the collector
+			continue
+		}
+		for _, mw := range b.ws {
+			writerPool.Put(mw)
+		}
+		if err := b.m.DoubleAck(ctx); err != nil {
+			d.log.Warn("ack", "subject", b.m.Subject(), "err", err)
+			continue
+		}
+		if b.end != "" {
 			select {
-			case d.ended <- capture:
+			case d.ended <- b.end:
 			default:
 			}
 		}
-	}
-	if err != nil {
-		var perm permanentError
-		if errors.As(err, &perm) {
-			// A message no decoder will ever read: say so loudly and move
-			// on rather than block the stream.
-			d.log.Error("dropping undecodable message", "subject", subj, "err", err)
-			_ = m.Term()
-			return
-		}
-		d.log.Warn("batch failed, will be redelivered", "subject", subj, "err", err)
-		_ = m.NakWithDelay(time.Second)
-		return
-	}
-	if err := m.DoubleAck(ctx); err != nil {
-		d.log.Warn("ack", "subject", subj, "err", err)
 	}
 }
 
 type permanentError struct{ error }
 
+// writerPool holds the writers whose messages are stored: a message is
+// published from its writer's buffer, which stays untouched until the
+// input is acknowledged.
+var writerPool = sync.Pool{New: func() any { return newMsgWriter() }}
+
+func (w *decodeWorker) writer() *msgWriter {
+	mw := writerPool.Get().(*msgWriter)
+	w.used = append(w.used, mw)
+	return mw
+}
+
 func (w *decodeWorker) writers(n int) {
+	w.outs = w.outs[:0]
 	for len(w.outs) < n {
-		w.outs = append(w.outs, newMsgWriter())
+		w.outs = append(w.outs, w.writer())
 	}
 }
 
@@ -292,6 +386,7 @@ func (w *decodeWorker) batchMsg(ctx context.Context, capture string, data []byte
 	w.pkts, w.parts = w.pkts[:n], w.parts[:n]
 	w.counts = append(w.counts[:0], make([]int, cc.parts)...)
 	clear(w.evCount[:])
+	events := !d.cfg.NoEvents
 	for i := range frames {
 		f := &frames[i]
 		p := &w.pkts[i]
@@ -302,7 +397,7 @@ func (w *decodeWorker) batchMsg(ctx context.Context, capture string, data []byte
 		}
 		w.parts[i] = part
 		w.counts[part]++
-		if !d.cfg.NoEvents {
+		if events {
 			for l := 0; l < p.N; l++ {
 				w.evCount[p.Layers[l].Proto]++
 			}
@@ -318,24 +413,24 @@ func (w *decodeWorker) batchMsg(ctx context.Context, capture string, data []byte
 	}
 	for pr, c := range w.evCount {
 		if c > 0 {
-			if w.evOut[pr] == nil {
-				w.evOut[pr] = newMsgWriter()
-			}
+			w.evOut[pr] = w.writer()
 			w.evOut[pr].beginEvents(capture, d.cfg.Gen, w.batch.Seq, decoder.Proto(pr), c)
 		}
 	}
 	for i := range frames {
 		f := &frames[i]
 		p := &w.pkts[i]
-		w.builder.Frame(&w.tree, f.Info(), p)
 		w.chain = reporter.AppendChain(w.chain[:0], p)
-		if err := w.outs[w.parts[i]].frame(f, p, w.chain, &w.tree); err != nil {
+		if err := w.outs[w.parts[i]].frame(f, p, w.chain, d.cfg.NoData); err != nil {
 			return err
 		}
-		if !d.cfg.NoEvents {
+		if events && p.N > 0 {
+			// One tree of the layers per frame; each event carries its
+			// layer's own fields from it.
+			w.tree.Reset()
+			p.Fields(&w.tree)
 			for l := 0; l < p.N; l++ {
-				at := bus.LayerNode(&w.tree, p, l)
-				if err := w.evOut[p.Layers[l].Proto].event(f, w.chain, p, l, &w.tree, at); err != nil {
+				if err := w.evOut[p.Layers[l].Proto].event(f, w.chain, p, l, &w.tree); err != nil {
 					return err
 				}
 			}
@@ -343,15 +438,16 @@ func (w *decodeWorker) batchMsg(ctx context.Context, capture string, data []byte
 	}
 	seq := w.batch.Seq
 	for p := 0; p < cc.parts; p++ {
-		_ = w.pub.Publish(bus.Decoded(capture, p), bus.MsgID(capture, d.cfg.Gen, "decoded", seq, strconv.Itoa(p)), w.outs[p].bytes())
+		_ = w.pub.Publish(bus.Decoded(capture, p), bus.MsgID(capture, d.cfg.Gen, "decoded", seq, strconv.Itoa(p)), w.outs[p].buf)
 	}
 	for pr, c := range w.evCount {
 		if c > 0 {
 			proto := decoder.Proto(pr)
-			_ = w.pub.Publish(bus.Event(capture, proto), bus.MsgID(capture, d.cfg.Gen, "event", seq, proto.Key()), w.evOut[pr].bytes())
+			_ = w.pub.Publish(bus.Event(capture, proto), bus.MsgID(capture, d.cfg.Gen, "event", seq, proto.Key()), w.evOut[pr].buf)
+			w.evOut[pr] = nil
 		}
 	}
-	return w.pub.Wait(ctx)
+	return nil
 }
 
 func (w *decodeWorker) endMsg(ctx context.Context, capture string, data []byte) error {
@@ -373,7 +469,7 @@ func (w *decodeWorker) endMsg(ctx context.Context, capture string, data []byte) 
 		if err := w.outs[p].beginDecoded(capture, d.cfg.Gen, p, cc.parts, mark, &end, 0); err != nil {
 			return err
 		}
-		_ = w.pub.Publish(bus.Decoded(capture, p), bus.MsgID(capture, d.cfg.Gen, "decoded", end.Seq, strconv.Itoa(p)), w.outs[p].bytes())
+		_ = w.pub.Publish(bus.Decoded(capture, p), bus.MsgID(capture, d.cfg.Gen, "decoded", end.Seq, strconv.Itoa(p)), w.outs[p].buf)
 	}
-	return w.pub.Wait(ctx)
+	return nil
 }

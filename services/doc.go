@@ -15,10 +15,19 @@
 //	})
 //
 // ExtractOptions.Engine chooses how the cores run. "inline" (the default)
-// chains them in the calling goroutine with one reused frame buffer,
-// packet, report tree and output buffer: nothing is allocated per frame
-// but the decoder's error messages. Engines over the NATS bus, where each
-// core runs as a service, produce byte-identical reports.
+// chains them with reused frame buffers, packets, report trees and output
+// buffers: decoding and reporting allocate nothing per frame but the
+// decoder's error messages. For a capture file on two or more cores it
+// runs in two
+// goroutines, one reading, decoding and building a batch of frames while
+// the other renders the previous batch and feeds the reassembler and
+// tracer; standard input (a live stream) is handled frame by frame.
+// Engines over the NATS bus, where each core runs as a service, produce
+// byte-identical reports.
+//
+// Feed reads and decodes a capture for callers that run their own cores
+// (the reassemble, trace and analyse commands), a batch ahead in a second
+// goroutine for a file.
 //
 // # Iterating decoded frames
 //

@@ -55,7 +55,34 @@ func BusOptions(o *ExtractOptions) bus.Options {
 
 // embeddedAhead bounds the batches ingest publishes ahead of the report in
 // the embedded engine.
-const embeddedAhead = 128
+const embeddedAhead = 16
+
+// embeddedStreamBytes is the size limit of each stream of the embedded
+// engine. What is not yet consumed is at most embeddedAhead batches, each
+// of at most BatchBytes plus one frame (maxRecord) of frame data and, on
+// DECODED, per-frame fields (chain and spans of up to decoder.MaxLayers
+// layers: under 6 KiB a frame, bus.AdvanceEvery frames a batch); two more
+// batches are margin. Older messages, which every stage has consumed, are
+// discarded (DiscardOld), so the server's files and block caches, and so
+// the process's memory, stay flat however long the capture.
+func embeddedStreamBytes(maxRecord uint32) int64 {
+	if maxRecord == 0 {
+		maxRecord = ingest.DefaultMaxRecord
+	}
+	perBatch := BatchBytes + int64(maxRecord) + bus.AdvanceEvery*6<<10
+	return max(16<<20, (embeddedAhead+2)*perBatch)
+}
+
+// embeddedStall is how long the embedded engine waits for the report to
+// move on before it gives up with an error: longer than a redelivery (the
+// decoders' 30 s ack wait) and a lease takeover (6 s), so only a run that
+// cannot finish (a stage that needs messages its bounded streams no
+// longer hold) hits it, and fails rather than hangs. A variable for tests.
+var embeddedStall = 2 * time.Minute
+
+// embeddedLimit gives the size limit of the embedded engine's streams (a
+// variable for tests).
+var embeddedLimit = embeddedStreamBytes
 
 // extractEmbedded is the embedded engine: an embedded NATS server with
 // JetStream (file storage in a temporary directory) and every stage as a
@@ -100,14 +127,42 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 		out.close()
 		return st, err
 	}
-	defer ingConn.Close()
-	if err := ingConn.Setup(ctx, jsbus.StreamConfig{}); err != nil {
+	// Every stage has returned when this runs, so nothing is in flight:
+	// the connections close without draining, and the streams, whose data
+	// is thrown away with the directory, are deleted first, which spares
+	// the server writing their state out when it stops (together ~0.1 s
+	// that every run paid).
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), ingConn.Timeout())
+		defer cancel()
+		var names []string
+		for n := range ingConn.JS.StreamNames(dctx).Name() {
+			names = append(names, n)
+		}
+		for _, n := range names {
+			_ = ingConn.JS.DeleteStream(dctx, n)
+		}
+		ingConn.NC.Close()
+	}()
+	// The server and its data directory live and die with this run: the
+	// streams may flush to their files asynchronously, and keep only what
+	// is not yet consumed (with a margin).
+	if err := ingConn.Setup(ctx, jsbus.StreamConfig{AsyncPersist: true, MaxBytes: embeddedLimit(o.MaxRecord)}); err != nil {
 		out.close()
 		return st, err
 	}
 
 	capture := NewCaptureID()
 	bo := BusOptions(o)
+	// Without stateful stages the reporter is DECODED's only consumer:
+	// one partition gives the same report with one message per input
+	// batch instead of eight (partitions only route flows to the stateful
+	// stages), and the reporter reads the frame bytes from FRAMES, so
+	// that they are stored and copied once.
+	stateless := bo.Reassembly == nil && bo.Trace == nil
+	if stateless {
+		bo.Partitions = 1
+	}
 	cs := &CaptureState{V: bus.Version, Capture: capture, Options: bo}
 
 	sctx, stop := context.WithCancel(ctx)
@@ -118,9 +173,9 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 		out.close()
 		return st, err
 	}
-	defer decConn.Close()
+	defer decConn.NC.Close()
 	g.Go(func() error {
-		d := NewDecoder(decConn, DecoderConfig{Workers: 2 * runtime.GOMAXPROCS(0), MaxAckPending: 128, NoEvents: true}) // no subscriber can reach an in-process server
+		d := NewDecoder(decConn, DecoderConfig{Workers: 2 * runtime.GOMAXPROCS(0), MaxAckPending: 128, NoEvents: true, NoData: stateless}) // no subscriber can reach an in-process server
 		if err := d.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
@@ -132,7 +187,7 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 			out.close()
 			return st, err
 		}
-		defer sc.Close()
+		defer sc.NC.Close()
 		s := newStatefulScheduler(sc, stage, 0, capture, 0, "")
 		if stage == StageReassembler && bo.Reassembly == nil || stage == StageTracer && bo.Trace == nil {
 			continue
@@ -141,15 +196,19 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 	}
 	// Ingest runs at most embeddedAhead batches ahead of the report: what
 	// is in flight stays in the server's caches and memory stays flat.
-	var rendered atomic.Uint64
+	var rendered, published atomic.Uint64
+	var ingested atomic.Bool
+	kick := make(chan struct{}, 1) // a batch was rendered
 	var readErr error
 	g.Go(func() error {
+		defer ingested.Store(true)
 		is, err := ingestPaced(gctx, ingConn, r, capture, bo, func(ctx context.Context, seq uint64) error {
+			published.Store(seq)
 			for seq > rendered.Load()+embeddedAhead {
 				select {
 				case <-ctx.Done():
 					return ctx.Err()
-				case <-time.After(time.Millisecond):
+				case <-kick:
 				}
 			}
 			return nil
@@ -157,12 +216,41 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 		readErr = is.ReadErr
 		return err
 	})
+	// The watchdog: while input is waiting for the report (batches
+	// published but not rendered, or the capture read to its end), the
+	// report must move on at least once per embeddedStall. A live capture
+	// that sends nothing for a while is not a stall.
+	g.Go(func() error {
+		tick := time.NewTicker(min(embeddedStall/4, 5*time.Second))
+		defer tick.Stop()
+		last, since := rendered.Load(), time.Now()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case now := <-tick.C:
+				n := rendered.Load()
+				waiting := ingested.Load() || published.Load() > n
+				if n != last || !waiting {
+					last, since = n, now
+				} else if now.Sub(since) >= embeddedStall {
+					return fmt.Errorf("embedded engine: the report has not moved for %v (stuck after input batch %d); the inline engine (--engine inline) does not have this failure mode", embeddedStall, last)
+				}
+			}
+		}
+	})
 	var rs *reportStats
 	g.Go(func() error {
 		defer stop() // the report is the last stage: stop the others
 		eo := &sinkOutput{s: out, o: o}
 		var verr error
-		rs, verr = renderCaptureBatches(gctx, ingConn, cs, eo, eo.frame, true, func(seq uint64) { rendered.Store(seq) })
+		rs, verr = renderCaptureBatches(gctx, ingConn, cs, eo, eo.frame, func(seq uint64) {
+			rendered.Store(seq)
+			select {
+			case kick <- struct{}{}:
+			default:
+			}
+		}, stateless)
 		return eo.finish(rs, verr)
 	})
 	err = g.Wait()

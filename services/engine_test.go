@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -88,9 +91,7 @@ func compareEngines(t *testing.T, engine, in string, format reporter.Format, dec
 	if !bytes.Equal(got.out, want.out) {
 		t.Fatalf("%s: %s report differs from inline (%d vs %d bytes) at byte %d", filepath.Base(in), format, len(got.out), len(want.out), firstDiff(got.out, want.out))
 	}
-	// The external engine has no frame listing (the frames are decoded in
-	// the deployment, not here).
-	if engine == EngineEmbedded && got.verb != want.verb {
+	if got.verb != want.verb {
 		t.Errorf("%s: verbose listing differs", filepath.Base(in))
 	}
 	if got.stats.Frames != want.stats.Frames || got.stats.Bytes != want.stats.Bytes || got.stats.DecodeErrors != want.stats.DecodeErrors {
@@ -166,4 +167,87 @@ func TestEmbeddedEngineEquivalence(t *testing.T) {
 		}
 	})
 	_ = runtime.NumGoroutine
+}
+
+// TestEmbeddedEngineLongCapture runs the embedded engine over a capture
+// several times the size limit of its streams (embeddedStreamBytes), so
+// that the server discards consumed messages while the run goes on: the
+// report must still equal the inline engine's, with and without the
+// stateful stages.
+func TestEmbeddedEngineLongCapture(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long capture")
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "long.pcap")
+	f, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	if err := craft.Generate(w, craft.GenerateOptions{Seed: 3, Frames: 120_000}); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	f.Close()
+	fi, _ := os.Stat(in)
+	if limit := embeddedStreamBytes(0); fi.Size() < 2*limit {
+		t.Fatalf("capture of %d bytes does not exceed twice the stream limit %d", fi.Size(), limit)
+	}
+	digest := func(engine string, mods ...func(*ExtractOptions)) (string, Stats) {
+		out := filepath.Join(t.TempDir(), "report.txt")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		o := ExtractOptions{Input: in, Output: out, Format: reporter.Text, Engine: engine}
+		for _, m := range mods {
+			m(&o)
+		}
+		st, err := Extract(ctx, o)
+		if err != nil {
+			t.Fatalf("%s: %v", engine, err)
+		}
+		fh, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fh.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, fh); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(out)
+		return hex.EncodeToString(h.Sum(nil)), st
+	}
+	tcp := func(o *ExtractOptions) { o.Reassembly = reassembler.Config{TCP: true} }
+	for name, mods := range map[string][]func(*ExtractOptions){"stateless": nil, "tcp-reassembly": {tcp}} {
+		t.Run(name, func(t *testing.T) {
+			want, wst := digest(EngineInline, mods...)
+			got, gst := digest(EngineEmbedded, mods...)
+			if got != want || gst.Frames != wst.Frames || gst.Frames != 120_000 {
+				t.Fatalf("embedded report %s (%d frames), inline %s (%d frames)", got, gst.Frames, want, wst.Frames)
+			}
+		})
+	}
+}
+
+// TestEmbeddedEngineStall: a run that cannot finish (here streams far too
+// small for what is in flight, so that the server discards messages no
+// stage has read) ends with the watchdog's error instead of hanging.
+func TestEmbeddedEngineStall(t *testing.T) {
+	oldLimit, oldStall := embeddedLimit, embeddedStall
+	embeddedLimit = func(uint32) int64 { return 32 << 10 }
+	embeddedStall = 2 * time.Second
+	defer func() { embeddedLimit, embeddedStall = oldLimit, oldStall }()
+	in := filepath.Join(t.TempDir(), "in.pcap")
+	if err := os.WriteFile(in, generated(t, 20000, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	_, err := Extract(ctx, ExtractOptions{Input: in, Output: "-", Stdout: io.Discard, Engine: EngineEmbedded})
+	if err == nil || !strings.Contains(err.Error(), "has not moved") {
+		t.Fatalf("error %v after %v, want the watchdog's", err, time.Since(start))
+	}
+	t.Logf("%v after %v", err, time.Since(start))
 }

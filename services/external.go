@@ -1,14 +1,18 @@
 package services
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
 
+	"github.com/pcapflow/pcapflow/bus"
 	"github.com/pcapflow/pcapflow/bus/jsbus"
+	"github.com/pcapflow/pcapflow/decoder"
 )
 
 // Environment variables of the NATS connection (the flags of the service
@@ -32,7 +36,9 @@ func ConnConfigFromEnv() jsbus.ConnConfig {
 
 // extractExternal is the external engine: it submits the capture to the
 // deployment at o.Engine (credentials from the PCAPFLOW_NATS_* environment),
-// waits for the reporter's report and writes it to o.Output.
+// waits for the reporter's report and writes it to o.Output. With
+// o.Verbose, the frame listing follows, read back from DECODED once the
+// report is done (the frames are decoded in the deployment, not here).
 func extractExternal(ctx context.Context, o *ExtractOptions) (st Stats, err error) {
 	start := time.Now()
 	defer func() { st.Duration = time.Since(start) }()
@@ -71,6 +77,54 @@ func extractExternal(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 	if err := writeFetched(ctx, c, o, done); err != nil {
 		return st, err
 	}
+	if o.Verbose != nil {
+		cs := &CaptureState{V: bus.Version, Capture: capture, Gen: done.Gen, Options: BusOptions(o)}
+		if err := listFrames(ctx, c, cs, o.Verbose); err != nil {
+			return st, fmt.Errorf("extract: frame listing (-v) of capture %s: %w", capture, err)
+		}
+	}
 	st.Frames, st.Bytes, st.DecodeErrors = done.Frames, is.Bytes, done.DecodeErrors
 	return st, is.ReadErr
+}
+
+// listFrames writes the verbose listing of a capture the deployment
+// decoded: its DECODED events merged in frame order, as the reporter reads
+// them, with the report blocks discarded.
+func listFrames(ctx context.Context, c *jsbus.Conn, cs *CaptureState, w io.Writer) error {
+	lo := &listOutput{w: bufio.NewWriter(w)}
+	rs, err := renderCaptureBatches(ctx, c, cs, lo, lo.frame, nil, false)
+	return lo.finish(rs, err)
+}
+
+// listOutput is a reportOutput that keeps only the frame listing.
+type listOutput struct {
+	w    *bufio.Writer
+	line []byte
+	pkt  decoder.Packet
+	err  error
+}
+
+func (l *listOutput) header(*decoder.Tree) error        { return nil }
+func (l *listOutput) block(string, *decoder.Tree) error { return l.err }
+
+func (l *listOutput) frame(f *bus.DecodedFrame) {
+	if l.err != nil {
+		return
+	}
+	if l.err = f.Packet(&l.pkt); l.err != nil {
+		l.err = fmt.Errorf("frame %d: %w", f.Index, l.err)
+		return
+	}
+	l.line = verboseLine(l.line[:0], f.Index, &l.pkt)
+	_, l.err = l.w.Write(l.line)
+}
+
+func (l *listOutput) finish(_ *reportStats, err error) error {
+	if err == nil {
+		err = l.err
+	}
+	if ferr := l.w.Flush(); err == nil {
+		err = ferr
+	}
+	return err
 }

@@ -287,8 +287,8 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 	reporter.BuildHeader(&tree, r.Meta())
 	werr := out.header(&tree)
 	sf := newStateful(o, out.w) // reassembly and tracing, when asked
-	if werr == nil && sf == nil && o.Verbose == nil && o.Input != "-" && runtime.GOMAXPROCS(0) > 1 {
-		return extractPipelined(ctx, o, r, out, dec, prog, start)
+	if werr == nil && o.Verbose == nil && o.Input != "-" && runtime.GOMAXPROCS(0) > 1 {
+		return extractPipelined(ctx, o, r, out, dec, sf, prog, start)
 	}
 
 	var rerr error
@@ -312,7 +312,7 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 		builder.Frame(&tree, reporter.FrameInfoOf(&frame), &pkt)
 		werr = out.w.Block(builder.Name(frame.Index), &tree)
 		if werr == nil && sf != nil {
-			werr = sf.add(&frame, &pkt)
+			werr = sf.add(reporter.FrameInfoOf(&frame), &pkt)
 		}
 		st.Frames++
 		st.Bytes += uint64(frame.CapLen)
@@ -339,12 +339,14 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 }
 
 // The pipelined inline engine: when nothing needs the frames one at a
-// time as they arrive (no verbose lines, no reassembly or tracing, a file
-// rather than a live stream), the calling goroutine reads, decodes and
-// builds the blocks of a batch of frames while a second goroutine renders
-// the previous batch. One producer, one consumer and FIFO channels keep
-// the frame order; the batches and everything in them are reused, so
-// there is no allocation per frame.
+// time as they arrive (no verbose lines, a file rather than a live
+// stream), the calling goroutine reads, decodes and builds the blocks of a
+// batch of frames while a second goroutine renders the previous batch and,
+// with reassembly or tracing, feeds its frames to the stateful cores (whose
+// records go into the report right after their frame, as in the serial
+// loop). One producer, one consumer and FIFO channels keep the frame order;
+// the batches and everything in them are reused, so there is no
+// allocation per frame.
 const (
 	pipeBatches    = 4         // batches in flight (producer, channel, renderer)
 	pipeBatchLen   = 256       // frames per batch
@@ -359,6 +361,7 @@ type pipeSlot struct {
 	failed  bool
 	tree    decoder.Tree
 	builder reporter.Builder
+	pkt     *decoder.Packet // the slot's own Packet, with reassembly or tracing
 }
 
 // pipeBatch holds frames copied out of the reader's buffer into arena.
@@ -371,11 +374,19 @@ type pipeBatch struct {
 // extractPipelined continues extractInline after the header block: it
 // reads, decodes and builds in this goroutine and renders in another one.
 func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, out *sink, dec *decoder.Decoder,
-	prog *progress, start time.Time) (Stats, error) {
+	sf *stateful, prog *progress, start time.Time) (Stats, error) {
 	free := make(chan *pipeBatch, pipeBatches)
 	full := make(chan *pipeBatch, pipeBatches)
 	for range pipeBatches {
-		free <- &pipeBatch{arena: make([]byte, 0, pipeArenaBytes), slots: make([]pipeSlot, pipeBatchLen)}
+		b := &pipeBatch{arena: make([]byte, 0, pipeArenaBytes), slots: make([]pipeSlot, pipeBatchLen)}
+		if sf != nil {
+			// The stateful cores read the Packet after the producer moved on.
+			pkts := make([]decoder.Packet, pipeBatchLen)
+			for i := range b.slots {
+				b.slots[i].pkt = &pkts[i]
+			}
+		}
+		free <- b
 	}
 	var (
 		failed atomic.Bool // the renderer hit a write error: stop reading
@@ -389,6 +400,9 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 			for i := 0; i < b.n && werr == nil; i++ {
 				sl := &b.slots[i]
 				werr = out.w.Block(sl.builder.Name(sl.info.Index), &sl.tree)
+				if werr == nil && sf != nil {
+					werr = sf.add(sl.info, sl.pkt)
+				}
 				if sl.failed {
 					st.DecodeErrors++
 				}
@@ -436,15 +450,22 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 		sl := &b.slots[b.n]
 		b.n++
 		sl.info = reporter.FrameInfoOf(&frame)
-		dec.Decode(data, frame.LinkType, &pkt)
-		sl.failed = pkt.Failed()
-		sl.builder.Frame(&sl.tree, sl.info, &pkt)
+		p := &pkt
+		if sl.pkt != nil {
+			p = sl.pkt
+		}
+		dec.Decode(data, frame.LinkType, p)
+		sl.failed = p.Failed()
+		sl.builder.Frame(&sl.tree, sl.info, p)
 		read.Frames++
 		prog.tick(&read)
 	}
 	full <- b
 	close(full)
 	<-done
+	if werr == nil && sf != nil {
+		werr = sf.flush()
+	}
 	prog.done()
 	if cerr := out.close(); werr == nil {
 		werr = cerr

@@ -66,15 +66,22 @@ func jumboCapture(tb testing.TB) []byte {
 
 // bothWays extracts capture from a file (pipelined) and from standard
 // input (sequential) and returns both reports, stats and errors.
-func bothWays(t *testing.T, capture []byte, f reporter.Format) (pipe, seq []byte, pst, sst Stats, perr, serr error) {
+// With opts, when not nil, applied to both extractions.
+func bothWays(t *testing.T, capture []byte, f reporter.Format, opts ...func(*ExtractOptions)) (pipe, seq []byte, pst, sst Stats, perr, serr error) {
 	t.Helper()
 	in := filepath.Join(t.TempDir(), "in.pcap")
 	if err := os.WriteFile(in, capture, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var a, b bytes.Buffer
-	pst, perr = Extract(context.Background(), ExtractOptions{Input: in, Output: "-", Stdout: &a, Format: f})
-	sst, serr = Extract(context.Background(), ExtractOptions{Input: "-", Stdin: bytes.NewReader(capture), Output: "-", Stdout: &b, Format: f})
+	po := ExtractOptions{Input: in, Output: "-", Stdout: &a, Format: f}
+	so := ExtractOptions{Input: "-", Stdin: bytes.NewReader(capture), Output: "-", Stdout: &b, Format: f}
+	for _, o := range opts {
+		o(&po)
+		o(&so)
+	}
+	pst, perr = Extract(context.Background(), po)
+	sst, serr = Extract(context.Background(), so)
 	pst.Duration, sst.Duration = 0, 0
 	return a.Bytes(), b.Bytes(), pst, sst, perr, serr
 }
@@ -83,18 +90,7 @@ func TestExtractPipelineSame(t *testing.T) {
 	twoProcs(t)
 	captures := map[string][]byte{"generated": generated(t, 3000, 0), "jumbo": jumboCapture(t)}
 	for name, capture := range captures {
-		for _, f := range allFormats {
-			pipe, seq, pst, sst, perr, serr := bothWays(t, capture, f)
-			if perr != nil || serr != nil {
-				t.Fatalf("%s %v: errors %v, %v", name, f, perr, serr)
-			}
-			if pst != sst || pst.Frames < 1000 {
-				t.Errorf("%s %v: stats %+v pipelined, %+v sequential", name, f, pst, sst)
-			}
-			if !bytes.Equal(pipe, seq) {
-				t.Errorf("%s %v: the pipelined report differs from the sequential one (%d and %d bytes)", name, f, len(pipe), len(seq))
-			}
-		}
+		sameAllFormats(t, name, capture)
 		// Cut in the middle of a record: the same frames, then the error.
 		cut := capture[:len(capture)*2/3]
 		pipe, seq, pst, sst, perr, serr := bothWays(t, cut, reporter.JSON)
@@ -108,6 +104,42 @@ func TestExtractPipelineSame(t *testing.T) {
 			t.Errorf("%s cut: not a complete document: %v", name, err)
 		}
 	}
+}
+
+// TestExtractPipelineStateful: with reassembly and tracing, whose records
+// the renderer goroutine interleaves with the frame blocks, the pipelined
+// report equals the sequential one.
+func TestExtractPipelineStateful(t *testing.T) {
+	twoProcs(t)
+	captures := map[string][]byte{"generated": generated(t, 6000, 0), "jumbo": jumboCapture(t)}
+	for name, capture := range captures {
+		reports := sameAllFormats(t, name, capture, withReassemblyAndTrace)
+		if name == "generated" && !bytes.Contains(reports[reporter.JSON], []byte(`"Stream `)) {
+			t.Errorf("%s: no stream record in the report", name)
+		}
+	}
+}
+
+// sameAllFormats extracts capture pipelined and sequentially in every
+// format and fails unless reports and stats are equal; it returns the
+// pipelined reports by format.
+func sameAllFormats(t *testing.T, name string, capture []byte, opts ...func(*ExtractOptions)) map[reporter.Format][]byte {
+	t.Helper()
+	reports := make(map[reporter.Format][]byte)
+	for _, f := range allFormats {
+		pipe, seq, pst, sst, perr, serr := bothWays(t, capture, f, opts...)
+		if perr != nil || serr != nil {
+			t.Fatalf("%s %v: errors %v, %v", name, f, perr, serr)
+		}
+		if pst != sst || pst.Frames < 1000 {
+			t.Errorf("%s %v: stats %+v pipelined, %+v sequential", name, f, pst, sst)
+		}
+		if !bytes.Equal(pipe, seq) {
+			t.Errorf("%s %v: the pipelined report differs from the sequential one (%d and %d bytes)", name, f, len(pipe), len(seq))
+		}
+		reports[f] = pipe
+	}
+	return reports
 }
 
 // failWriter accepts n bytes, then fails.

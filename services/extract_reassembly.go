@@ -9,16 +9,12 @@ package services
 import (
 	"errors"
 
+	"github.com/pcapflow/pcapflow/bus"
 	"github.com/pcapflow/pcapflow/decoder"
-	"github.com/pcapflow/pcapflow/ingest"
 	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
 	"github.com/pcapflow/pcapflow/tracer"
 )
-
-// statefulBatch is how many frames pass between Advance calls (the
-// capture-time clock of the reassembler and tracer), as an ingest batch.
-const statefulBatch = 256
 
 // reassemblyOn reports whether the options ask for reassembly.
 func (o *ExtractOptions) reassemblyOn() bool {
@@ -70,8 +66,7 @@ func newStateful(o *ExtractOptions, w reporter.Writer) *stateful {
 }
 
 // add feeds one decoded frame, after its block was written.
-func (s *stateful) add(f *ingest.Frame, p *decoder.Packet) error {
-	fi := reporter.FrameInfoOf(f)
+func (s *stateful) add(fi reporter.FrameInfo, p *decoder.Packet) error {
 	if s.ra != nil {
 		s.ra.Add(fi, p, s.emitR)
 	}
@@ -80,7 +75,7 @@ func (s *stateful) add(f *ingest.Frame, p *decoder.Packet) error {
 	}
 	s.last = fi
 	s.n++
-	if s.n%statefulBatch == 0 {
+	if s.n%bus.AdvanceEvery == 0 {
 		s.advance()
 	}
 	return s.err
@@ -98,7 +93,7 @@ func (s *stateful) advance() {
 // flush ends the capture: what is still open is emitted, then the
 // reassembly statistics.
 func (s *stateful) flush() error {
-	if s.n%statefulBatch != 0 {
+	if s.n%bus.AdvanceEvery != 0 {
 		s.advance()
 	}
 	if s.ra != nil {

@@ -97,10 +97,7 @@ func ingestPaced(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture s
 				return err
 			}
 		}
-		data, err := msgpack.Marshal(&batch)
-		if err != nil {
-			return err
-		}
+		data := bus.AppendFrameBatch(make([]byte, 0, size+128*len(batch.Frames)+64), &batch) // at most 108 bytes of fields a frame
 		_ = pub.Publish(bus.FramesBatch(capture), bus.MsgID(capture, 0, "frames", batch.Seq, ""), data)
 		batch.Frames = batch.Frames[:0]
 		size = 0

@@ -47,21 +47,21 @@ type reportStats struct {
 
 // renderCapture renders the report of one capture from FRAMES (its
 // metadata) and DECODED (its frames, all partitions), in frame order. It
-// returns once the end marker of every partition has been merged.
-//
-// With rebuild, the frame blocks are built again from the frames and their
-// layer spans (reporter.Builder, as the decoder built them) instead of
-// decoding the trees carried by DECODED: the same bytes, several times
-// cheaper. Without it the carried trees are rendered as they are.
+// returns once the end marker of every partition has been merged. The
+// frame blocks are built from the frames and their layer spans
+// (reporter.Builder), as the inline engine builds them.
 func renderCapture(ctx context.Context, c *jsbus.Conn, st *CaptureState, out reportOutput,
-	onFrame func(f *bus.DecodedFrame), rebuild bool) (*reportStats, error) {
-	return renderCaptureBatches(ctx, c, st, out, onFrame, rebuild, nil)
+	onFrame func(f *bus.DecodedFrame)) (*reportStats, error) {
+	return renderCaptureBatches(ctx, c, st, out, onFrame, nil, false)
 }
 
 // renderCaptureBatches is renderCapture with onBatch, when not nil, called
-// with the sequence of every batch rendered.
+// with the sequence of every batch rendered. With joinFrames the frame
+// bytes come from the capture's FrameBatches on FRAMES, joined by batch
+// sequence and frame index, instead of from DECODED (whose decoders ran
+// with DecoderConfig.NoData).
 func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, out reportOutput,
-	onFrame func(f *bus.DecodedFrame), rebuild bool, onBatch func(uint64)) (*reportStats, error) {
+	onFrame func(f *bus.DecodedFrame), onBatch func(uint64), joinFrames bool) (*reportStats, error) {
 	capture := st.Capture
 	// The registry entry precedes the metadata: wait for it.
 	var meta bus.CaptureMeta
@@ -83,6 +83,9 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 	parts := st.Options.NumPartitions()
 	m := newMerger(capture, parts, st)
 	m.onBatch = onBatch
+	if joinFrames {
+		m.fb = newReorder[*bus.FrameBatch]()
+	}
 	items := make(chan mergeItem, 64)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -90,16 +93,23 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 	g.Go(func() error {
 		return readOrdered(gctx, c, bus.StreamDecoded, []string{bus.DecodedAll(capture)}, 8<<20, func(msg jetstream.Msg) (bool, error) {
 			b := &bus.DecodedBatch{}
-			if rebuild {
-				if err := bus.DecodeDecodedBatch(msg.Data(), b); err != nil {
-					return false, fmt.Errorf("report %s: bad decoded batch on %s: %w", capture, msg.Subject(), err)
-				}
-			} else if err := msgpack.Unmarshal(msg.Data(), b); err != nil {
+			if err := bus.DecodeDecodedBatch(msg.Data(), b); err != nil {
 				return false, fmt.Errorf("report %s: bad decoded batch on %s: %w", capture, msg.Subject(), err)
 			}
 			return sendItem(gctx, items, mergeItem{dec: b})
 		})
 	})
+	if joinFrames {
+		g.Go(func() error {
+			return readOrdered(gctx, c, bus.StreamFrames, []string{bus.FramesBatch(capture)}, 8<<20, func(msg jetstream.Msg) (bool, error) {
+				b := &bus.FrameBatch{}
+				if err := bus.DecodeFrameBatch(msg.Data(), b); err != nil {
+					return false, fmt.Errorf("report %s: bad frame batch: %w", capture, err)
+				}
+				return sendItem(gctx, items, mergeItem{frames: b})
+			})
+		})
+	}
 	for i, sr := range m.recordStreams() {
 		g.Go(func() error {
 			return readOrdered(gctx, c, sr.stream, []string{sr.filter}, 8<<20, func(msg jetstream.Msg) (bool, error) {
@@ -151,9 +161,10 @@ func sendItem(ctx context.Context, ch chan<- mergeItem, it mergeItem) (bool, err
 
 // mergeItem is one message read by the reporter.
 type mergeItem struct {
-	dec   *bus.DecodedBatch
-	rec   *bus.RecordBatch
-	stage int // index into merger.stages for rec
+	dec    *bus.DecodedBatch
+	rec    *bus.RecordBatch
+	frames *bus.FrameBatch // joined frame bytes (renderCaptureBatches)
+	stage  int             // index into merger.stages for rec
 }
 
 type recordStream struct {
@@ -169,6 +180,7 @@ type merger struct {
 	parts   int
 	st      *CaptureState
 	dec     []*reorder[*bus.DecodedBatch]
+	fb      *reorder[*bus.FrameBatch]      // the frame bytes, when joined from FRAMES
 	recs    [][]*reorder[*bus.RecordBatch] // [stage][partition]
 	stages  []recordStream
 	rs      *reportStats
@@ -243,6 +255,14 @@ func (m *merger) add(it mergeItem, out reportOutput, onFrame func(*bus.DecodedFr
 			return false, fmt.Errorf("report %s: record partition %d out of range", m.capture, b.Partition)
 		}
 		m.recs[it.stage][b.Partition].put(b.Mark.Seq, b)
+	case it.frames != nil:
+		b := it.frames
+		if err := bus.CheckVersion(b.V); err != nil {
+			return false, err
+		}
+		if m.fb != nil {
+			m.fb.put(b.Seq, b)
+		}
 	}
 	for m.ready() {
 		done, err := m.render(out, onFrame)
@@ -266,6 +286,9 @@ func (m *merger) ready() bool {
 			}
 		}
 	}
+	if m.fb != nil && m.dec[0].pending[m.dec[0].next].End == nil && !m.fb.ready() {
+		return false // the end marker has no frame batch
+	}
 	return true
 }
 
@@ -286,6 +309,11 @@ func (m *merger) render(out reportOutput, onFrame func(*bus.DecodedFrame)) (bool
 		}
 	}
 	slices.SortFunc(m.frames, func(a, b *bus.DecodedFrame) int { return cmp.Compare(a.Index, b.Index) })
+	if m.fb != nil && end == nil {
+		if err := joinData(m.frames, m.fb.pop()); err != nil {
+			return false, fmt.Errorf("report %s: %w", m.capture, err)
+		}
+	}
 	m.pending = m.pending[:0]
 	for si, s := range m.recs {
 		for _, r := range s {
@@ -366,15 +394,11 @@ func (m *merger) render(out reportOutput, onFrame func(*bus.DecodedFrame)) (bool
 			return false, err
 		}
 		m.name = reporter.FrameName(m.name[:0], f.Index)
-		t := f.Tree.T
-		if t == nil {
-			if err := f.Packet(&m.pkt); err != nil {
-				return false, fmt.Errorf("report %s: %w", m.capture, err)
-			}
-			m.builder.Frame(&m.ftree, f.Info(), &m.pkt)
-			t = &m.ftree
+		if err := f.Packet(&m.pkt); err != nil {
+			return false, fmt.Errorf("report %s: %w", m.capture, err)
 		}
-		if err := out.block(string(m.name), t); err != nil {
+		m.builder.Frame(&m.ftree, f.Info(), &m.pkt)
+		if err := out.block(string(m.name), &m.ftree); err != nil {
 			return false, err
 		}
 		rs.Frames++
@@ -406,6 +430,22 @@ func (m *merger) render(out reportOutput, onFrame func(*bus.DecodedFrame)) (bool
 	return true, nil
 }
 
+// joinData gives the decoded frames of one input batch, in frame order,
+// the bytes of the same frames in fb.
+func joinData(frames []*bus.DecodedFrame, fb *bus.FrameBatch) error {
+	if len(frames) != len(fb.Frames) {
+		return fmt.Errorf("batch %d: %d decoded frames, %d captured", fb.Seq, len(frames), len(fb.Frames))
+	}
+	for i, f := range frames {
+		src := &fb.Frames[i]
+		if src.Index != f.Index || uint32(len(src.Data)) != f.CapLen {
+			return fmt.Errorf("batch %d: decoded frame %d does not match captured frame %d", fb.Seq, f.Index, src.Index)
+		}
+		f.Data = src.Data
+	}
+	return nil
+}
+
 // ReporterConfig configures the reporter service.
 type ReporterConfig struct {
 	// OutDir, when set, receives every report as OutDir/<capture>/report.<ext>.
@@ -415,9 +455,6 @@ type ReporterConfig struct {
 	// Owner names this instance in leases (random by default).
 	Owner    string
 	LeaseTTL time.Duration
-	// Rebuild builds frame blocks from the frames' layer spans instead of
-	// decoding the trees DECODED carries (same output, less CPU).
-	Rebuild bool
 }
 
 // Reporter is the reporting stage: one unit per capture.
@@ -443,7 +480,7 @@ func (r *Reporter) unit(ctx context.Context, st *CaptureState, _ int) error {
 	if err != nil {
 		return err
 	}
-	rs, err := renderCapture(ctx, r.c, st, out, nil, r.cfg.Rebuild)
+	rs, err := renderCapture(ctx, r.c, st, out, nil)
 	return out.finish(rs, err)
 }
 

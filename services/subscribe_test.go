@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/pcapflow/pcapflow/bus"
 	"github.com/pcapflow/pcapflow/bus/jsbus"
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/ingest"
@@ -71,7 +72,7 @@ func TestSubscribeTCPEvents(t *testing.T) {
 			bad = append(bad, err.Error())
 			return
 		}
-		if v, _ := ev["v"].(int8); v != 1 {
+		if v, _ := asUint(ev["v"]); v != bus.Version {
 			bad = append(bad, "schema version")
 		}
 		if ev["proto"] != "tcp" || ev["capture"] != "subtest" {
@@ -86,6 +87,13 @@ func TestSubscribeTCPEvents(t *testing.T) {
 			if !ok || len(layer) != 4 || layer[0] != "tcp" || fields == nil || fields["srcport"] == nil {
 				bad = append(bad, "event fields")
 				continue
+			}
+			// Only the layer's own fields: not the object of a protocol
+			// it carries.
+			for k, v := range fields {
+				if _, isObj := v.(map[string]any); isObj && isProto(k) {
+					bad = append(bad, "event fields nest layer "+k)
+				}
 			}
 			got = append(got, idx)
 		}
@@ -164,4 +172,9 @@ func asUint(v any) (uint64, bool) {
 		return uint64(x), x >= 0
 	}
 	return 0, false
+}
+
+func isProto(key string) bool {
+	_, ok := decoder.ParseProto(key)
+	return ok
 }

@@ -45,7 +45,8 @@ Flags:
                         -o: "Frame 1.json", "Frame 2.json", ...
                           pcapflow extract in.pcap -F -o frames/
   -v, --verbose         print "Frame   1: Ethernet:IPv4:TCP" per frame (on
-                        stdout; on stderr when the report goes to stdout)
+                        stdout; on stderr when the report goes to stdout;
+                        with --engine nats://..., once the report is done)
                           pcapflow extract in.pcap -v -o out.json
   -P, --protocol NAME   stop decoding after the first layer of protocol NAME
                         (Ethernet, VLAN, IPv4, IPv6, TCP, UDP, HTTP, ...);

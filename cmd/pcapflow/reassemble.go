@@ -13,6 +13,7 @@ import (
 	"github.com/pcapflow/pcapflow/ingest"
 	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
+	"github.com/pcapflow/pcapflow/services"
 )
 
 const reassembleUsage = `Usage: pcapflow reassemble IN --proto ipv4|ipv6|tcp [flags]
@@ -146,13 +147,11 @@ func withReport(output string, ft reporter.Format, body func(reporter.Writer) er
 	return err
 }
 
-// batchFrames is how often the capture-time clock of the stateful cores
-// moves (Advance), as the inline engine's ingest batches do.
-const batchFrames = 256
-
 // feedCapture reads the capture at path, decodes every frame and passes it
-// to add; every batchFrames frames, and after the last one, it calls
-// advance with the last frame's timestamp and index.
+// to add; every bus.AdvanceEvery frames, and after the last one, it
+// calls advance with the last frame's timestamp and index. A capture file
+// is read and decoded a batch ahead in a goroutine of its own; standard
+// input, a live stream, frame by frame.
 func feedCapture(path string, add func(reporter.FrameInfo, *decoder.Packet), advance func(int64, uint32, uint64)) error {
 	var r *ingest.Reader
 	if path == "-" {
@@ -168,32 +167,5 @@ func feedCapture(path string, add func(reporter.FrameInfo, *decoder.Packet), adv
 		defer c.Close()
 		r = rr
 	}
-	return feedFrames(r, add, advance)
-}
-
-func feedFrames(r *ingest.Reader, add func(reporter.FrameInfo, *decoder.Packet), advance func(int64, uint32, uint64)) error {
-	dec := decoder.New(decoder.Options{})
-	var p decoder.Packet
-	var f ingest.Frame
-	var last reporter.FrameInfo
-	pending := false
-	for {
-		if err := r.Next(&f); err != nil {
-			if pending {
-				advance(last.Sec, last.Nsec, last.Index)
-			}
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		dec.Decode(f.Data, f.LinkType, &p)
-		last = reporter.FrameInfoOf(&f)
-		add(last, &p)
-		pending = true
-		if f.Index%batchFrames == 0 {
-			advance(last.Sec, last.Nsec, last.Index)
-			pending = false
-		}
-	}
+	return services.Feed(r, services.FeedOptions{Live: path == "-"}, add, advance)
 }
