@@ -203,10 +203,17 @@ func (r *rd) advance(n int) {
 	}
 }
 
-// raw returns the bytes of the next value.
+// raw returns the bytes of the next value, or nil when it does not fit in
+// the message. Whole, every length inside it was checked against the
+// message by skip; cut short, it could claim any length, and
+// msgpack.Unmarshal allocates a str or bin header's length before reading
+// (4 GiB for a few bytes).
 func (r *rd) raw() []byte {
 	start := r.i
 	r.skip()
+	if r.err != nil {
+		return nil
+	}
 	return r.b[start:r.i]
 }
 
@@ -322,8 +329,10 @@ func DecodeDecodedBatch(data []byte, b *DecodedBatch) error {
 		case "end":
 			if !r.isNil() {
 				b.End = &CaptureEnd{}
-				if err := msgpack.Unmarshal(r.raw(), b.End); err != nil {
-					r.fail(err)
+				if v := r.raw(); r.err == nil {
+					if err := msgpack.Unmarshal(v, b.End); err != nil {
+						r.fail(err)
+					}
 				}
 			}
 		case "frames":
@@ -382,8 +391,10 @@ func (r *rd) decodedFrame(f *DecodedFrame) {
 		case "error":
 			if !r.isNil() {
 				f.Error = &LayerError{}
-				if err := msgpack.Unmarshal(r.raw(), f.Error); err != nil {
-					r.fail(err)
+				if v := r.raw(); r.err == nil {
+					if err := msgpack.Unmarshal(v, f.Error); err != nil {
+						r.fail(err)
+					}
 				}
 			}
 		case "fragment":

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -250,7 +251,7 @@ func decodeValue(d *msgpack.Decoder, t *decoder.Tree, key string, budget *int) e
 		}
 		t.String(key, v)
 	case msgpcode.IsBin(c):
-		v, err := d.DecodeBytes()
+		v, err := readBin(d)
 		if err != nil {
 			return err
 		}
@@ -272,6 +273,34 @@ func decodeValue(d *msgpack.Decoder, t *decoder.Tree, key string, budget *int) e
 		return fmt.Errorf("decode tree: unsupported msgpack code 0x%02x at %q", c, key)
 	}
 	return nil
+}
+
+// blobChunk is the most readBin allocates before the bytes it read justify
+// more.
+const blobChunk = 64 << 10
+
+// readBin reads a bin value. The library's DecodeBytes allocates the
+// length a bin header states before reading a byte (its DecodeString
+// grows as it reads): a message of a few bytes claiming 4 GiB costs a
+// 4 GiB allocation, zeroed again each time the runtime reuses it (tens of
+// seconds per message once the heap has grown). Here the buffer grows only
+// as bytes arrive, so a message cut short costs at most about twice its
+// own size.
+func readBin(d *msgpack.Decoder) ([]byte, error) {
+	n, err := d.DecodeBytesLen()
+	if err != nil || n < 0 {
+		return nil, err
+	}
+	b := make([]byte, 0, min(n, blobChunk))
+	for len(b) < n {
+		k := min(n-len(b), max(len(b), blobChunk))
+		b = slices.Grow(b, k)
+		if err := d.ReadFull(b[len(b) : len(b)+k]); err != nil {
+			return nil, err
+		}
+		b = b[:len(b)+k]
+	}
+	return b, nil
 }
 
 // EncodeSubtree writes node i of nodes (an object) as a map of its
