@@ -589,9 +589,15 @@ func (o *storeOutput) finish(rs *reportStats, err error) error {
 			return err
 		}
 		f := o.files[i]
-		if err := f.Sync(); err != nil {
-			o.discard()
-			return err
+		// Only a report kept in OutDir must reach the disk before the
+		// notice; a spool file is read back from the page cache into the
+		// object store and removed (syncing it cost about a second per
+		// 270 MB report for nothing).
+		if !o.tmpDir {
+			if err := f.Sync(); err != nil {
+				o.discard()
+				return err
+			}
 		}
 		size, _ := f.Seek(0, io.SeekEnd)
 		format := o.formats[i].String()

@@ -4,12 +4,14 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/pcapflow/pcapflow/bus"
@@ -177,4 +179,63 @@ func asUint(v any) (uint64, bool) {
 func isProto(key string) bool {
 	_, ok := decoder.ParseProto(key)
 	return ok
+}
+
+// TestDecoderNoEvents checks DecoderConfig.NoEvents (serve and service
+// decoder --no-events): the decoded batches are stored, the per-protocol
+// event subjects stay empty; without it they fill.
+func TestDecoderNoEvents(t *testing.T) {
+	s := startServer(t)
+	in := genCapture(t, t.TempDir(), 1000, 12, false)
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := jsbus.New(nc, jsbus.ConnConfig{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.Setup(ctx, jsbus.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	count := func(subject string) uint64 {
+		st, err := c.JS.Stream(ctx, bus.StreamDecoded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx, jetstream.WithSubjectFilter(subject))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n uint64
+		for _, m := range info.State.Subjects {
+			n += m
+		}
+		return n
+	}
+	for _, noEvents := range []bool{true, false} {
+		capture := "noev-" + strconv.FormatBool(noEvents)
+		r, rc, err := ingest.Open(in, ingest.ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Ingest(ctx, c, r, capture, BusOptions(&ExtractOptions{})); err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+		d := NewDecoder(c, DecoderConfig{NoEvents: noEvents, Durable: "dec-" + capture, Filter: bus.Frames(capture), StopAfterEnd: true})
+		if err := d.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		decoded, events := count(bus.DecodedAll(capture)), count(bus.EventRoot+"."+capture+".>")
+		if decoded == 0 {
+			t.Fatalf("%s: nothing decoded", capture)
+		}
+		if noEvents != (events == 0) {
+			t.Fatalf("NoEvents %v: %d event messages stored (%d decoded batches)", noEvents, events, decoded)
+		}
+	}
 }

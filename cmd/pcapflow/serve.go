@@ -45,6 +45,7 @@ func runServe(args []string) error {
 	token := fs.String("token", os.Getenv(services.EnvToken), "or require this token (env "+services.EnvToken+")")
 	out := fs.String("out", os.Getenv("PCAPFLOW_OUT"), "also write reports to DIR/<capture>/report.<ext> (env PCAPFLOW_OUT)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "decoder workers")
+	noEvents := fs.Bool("no-events", os.Getenv("PCAPFLOW_NO_EVENTS") != "", "publish no per-protocol events (pcapflow.event.>) that no one subscribes to: less server CPU, storage and memory (env PCAPFLOW_NO_EVENTS)")
 	ready := fs.String("ready", os.Getenv("PCAPFLOW_READY_FILE"), "write this file once serving")
 	if help, err := parseFlags(fs, args, serveUsage, serveExample); help || err != nil {
 		return err
@@ -89,7 +90,7 @@ func runServe(args []string) error {
 		return nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	cfg := services.StageConfig{Decoder: services.DecoderConfig{Workers: *workers}, Reporter: services.ReporterConfig{OutDir: *out},
+	cfg := services.StageConfig{Decoder: services.DecoderConfig{Workers: *workers, NoEvents: *noEvents}, Reporter: services.ReporterConfig{OutDir: *out},
 		LeaseTTL: 6 * time.Second}
 	for _, stage := range services.Stages() {
 		if stage == services.StageIngest {

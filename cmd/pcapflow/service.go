@@ -120,6 +120,7 @@ func runService(args []string) error {
 	nf := addNATSFlags(fs)
 	workers := fs.Int("workers", 2, "decoder: batches decoded at once by this instance")
 	ackWait := fs.Duration("ack-wait", 30*time.Second, "decoder: redeliver a batch not acknowledged within this time")
+	noEvents := fs.Bool("no-events", os.Getenv("PCAPFLOW_NO_EVENTS") != "", "decoder: publish no per-protocol events (pcapflow.event.>) that no one subscribes to: less server CPU, storage and memory (env PCAPFLOW_NO_EVENTS)")
 	out := fs.String("out", os.Getenv("PCAPFLOW_OUT"), "reporter: also write reports to DIR/<capture>/report.<ext> (env PCAPFLOW_OUT)")
 	spool := fs.String("spool", os.Getenv("PCAPFLOW_SPOOL"), "ingest: folder whose capture files are ingested (env PCAPFLOW_SPOOL)")
 	formats := fs.String("formats", envOr("PCAPFLOW_FORMATS", "json"), "ingest: report formats of spooled captures (json,plist,tree)")
@@ -146,7 +147,7 @@ func runService(args []string) error {
 		return err
 	}
 	cfg := services.StageConfig{
-		Decoder:   services.DecoderConfig{Workers: *workers, AckWait: *ackWait},
+		Decoder:   services.DecoderConfig{Workers: *workers, AckWait: *ackWait, NoEvents: *noEvents},
 		Reporter:  services.ReporterConfig{OutDir: *out},
 		SpoolDir:  *spool,
 		Options:   bus.Options{Formats: strings.Split(*formats, ","), Reassembly: rc},
