@@ -64,7 +64,13 @@ func run(args []string) int {
 		fmt.Fprintf(stderr, "pcapflow: unknown command %q\nRun 'pcapflow --help' for the list of commands.\n", name)
 		return 2
 	}
-	err := cmd.run(args[1:])
+	stop, err := startProfiles()
+	if err != nil {
+		fmt.Fprintf(stderr, "pcapflow: %v\n", err)
+		return 1
+	}
+	err = cmd.run(args[1:])
+	stop()
 	var ue usageError
 	switch {
 	case err == nil:
