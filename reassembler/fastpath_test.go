@@ -21,6 +21,8 @@ type twin struct {
 	r     [2]*Reassembler
 	recs  [2][]Record
 	emits [2]func(Record)
+	// check, when set, also checks each record (once they agree).
+	check func(Record)
 }
 
 func newTwin(t testing.TB, cfg Config) *twin {
@@ -56,6 +58,11 @@ func (tw *twin) compare() {
 	}
 	if !reflect.DeepEqual(tw.recs[0], tw.recs[1]) {
 		tw.t.Fatalf("records differ:\nfast    %s\ngeneral %s", recordsString(tw.recs[0]), recordsString(tw.recs[1]))
+	}
+	if tw.check != nil {
+		for _, rec := range tw.recs[0] {
+			tw.check(rec)
+		}
 	}
 	tw.recs[0], tw.recs[1] = tw.recs[0][:0], tw.recs[1][:0]
 }
@@ -127,79 +134,92 @@ func TestFastPathGenerated(t *testing.T) {
 // connection, and whether the segment starts at the next expected byte
 // of its direction, which makes in-order runs common) to Reassemblers
 // with and without the in-order fast path, under small limits, and
-// checks that they agree on every record, counter and memory figure.
+// checks that they agree on every record, counter and memory figure, and
+// that the records are exact (checkStreamRecord). Time moves 1 s every
+// 10 segments: with the small limits' 50 ns idle timeout every second
+// ends both connections, which the next segments start again.
 func FuzzFastPath(f *testing.F) {
 	f.Add([]byte{0x03, 0, 0, 0, 0x12, 0, 0, 0, 0x42, 0, 0, 200, 0x42, 0, 0, 200, 0x52, 0, 0, 100, 0x4a, 0, 0, 0, 0x5a, 0, 0, 0})
 	f.Add([]byte{0x42, 0, 0, 255, 0x42, 0, 0, 255, 0x02, 0, 40, 10, 0x42, 0, 0, 255, 0x62, 0, 0, 30, 0x42, 0, 0, 255})
 	// A FIN ahead of the bytes, then the bytes in order up to it.
 	f.Add([]byte{0x01, 0, 0, 0, 0x13, 0, 0, 0, 0x0a, 0, 50, 0, 0x5a, 0, 0, 0, 0x42, 0, 0, 200, 0x42, 0, 0, 199, 0x52, 0, 0, 0})
 	f.Add([]byte{0x01, 0, 0, 0, 0x42, 0, 0, 9, 0x42, 0, 0, 9, 0x42, 0, 0, 9, 0x42, 0, 0, 9, 0x42, 0, 0, 9, 0x46, 0, 0, 9})
-	f.Fuzz(func(t *testing.T, in []byte) {
-		if len(in) > 4*400 {
-			in = in[:4*400]
+	f.Fuzz(checkFastPath)
+}
+
+// checkFastPath is FuzzFastPath's body.
+func checkFastPath(t *testing.T, in []byte) {
+	if len(in) > 4*400 {
+		in = in[:4*400]
+	}
+	cfg := Config{Strict: true, Analyse: true, MaxPendingBytes: 1500, MaxStreamBytes: 3000, MaxSegments: 6,
+		MaxTotalStreamBytes: 12 << 10, TCPIdle: 50}
+	if len(in) > 0 && in[0]&0x80 != 0 {
+		cfg = Config{Strict: true}
+	}
+	tw := newTwin(t, cfg)
+	fed := map[uint64]sentSegment{}
+	tw.check = func(rec Record) {
+		if rec.Stream != nil {
+			checkStreamRecord(t, rec.Stream, fed, cfg.withDefaults())
 		}
-		cfg := Config{Strict: true, Analyse: true, MaxPendingBytes: 1500, MaxStreamBytes: 3000, MaxSegments: 6,
-			MaxTotalStreamBytes: 12 << 10, TCPIdle: 50}
-		if len(in) > 0 && in[0]&0x80 != 0 {
-			cfg = Config{Strict: true}
+	}
+	dec := decoder.New(decoder.Options{})
+	var p decoder.Packet
+	// next[conn][dir] is the sequence number after the contiguous
+	// bytes sent so far.
+	var next [2][2]uint32
+	base := uint32(0xfffff000)
+	for i := range next {
+		for j := range next[i] {
+			next[i][j] = base + 1
 		}
-		tw := newTwin(t, cfg)
-		dec := decoder.New(decoder.Options{})
-		var p decoder.Packet
-		// next[conn][dir] is the sequence number after the contiguous
-		// bytes sent so far.
-		var next [2][2]uint32
-		base := uint32(0xfffff000)
-		for i := range next {
-			for j := range next[i] {
-				next[i][j] = base + 1
-			}
+	}
+	for i := 0; i+4 <= len(in); i += 4 {
+		ctl := in[i]
+		var flags uint16
+		if ctl&1 != 0 {
+			flags |= decoder.TCPSyn
 		}
-		for i := 0; i+4 <= len(in); i += 4 {
-			ctl := in[i]
-			var flags uint16
-			if ctl&1 != 0 {
-				flags |= decoder.TCPSyn
-			}
-			if ctl&2 != 0 {
-				flags |= decoder.TCPAck
-			}
-			if ctl&4 != 0 {
-				flags |= decoder.TCPRst
-			}
-			if ctl&8 != 0 {
-				flags |= decoder.TCPFin
-			}
-			fromA, cn := ctl&0x10 == 0, int(ctl>>5&1)
-			dir := 0
-			if !fromA {
-				dir = 1
-			}
-			seq := base + uint32(binary.BigEndian.Uint16(in[i+1:]))*8
-			if ctl&0x40 != 0 {
-				seq = next[cn][dir]
-			}
-			if flags&decoder.TCPSyn != 0 {
-				seq = base
-			}
-			pl := make([]byte, in[i+3])
-			for j := range pl {
-				pl[j] = byte(seq) + byte(j)
-			}
-			if e := seq + uint32(len(pl)); flags&decoder.TCPSyn == 0 && int32(seq-next[cn][dir]) <= 0 && int32(e-next[cn][dir]) > 0 {
-				next[cn][dir] = e
-			}
-			pkt := rawSegment(fromA, seq, flags, pl)
-			if cn == 1 {
-				binary.BigEndian.PutUint16(pkt[20+2*dir:], 40001) // the client port
-			}
-			dec.Decode(pkt, 101, &p)
-			fi := reporter.FrameInfo{Index: uint64(i/4 + 1), Sec: int64(i / 40)}
-			tw.do(func(r *Reassembler, emit func(Record)) { r.Add(fi, &p, emit) })
-			if i%64 == 60 {
-				tw.do(func(r *Reassembler, emit func(Record)) { r.Advance(fi.Sec, 0, fi.Index, emit) })
-			}
+		if ctl&2 != 0 {
+			flags |= decoder.TCPAck
 		}
-		tw.do(func(r *Reassembler, emit func(Record)) { r.Flush(emit) })
-	})
+		if ctl&4 != 0 {
+			flags |= decoder.TCPRst
+		}
+		if ctl&8 != 0 {
+			flags |= decoder.TCPFin
+		}
+		fromA, cn := ctl&0x10 == 0, int(ctl>>5&1)
+		dir := 0
+		if !fromA {
+			dir = 1
+		}
+		seq := base + uint32(binary.BigEndian.Uint16(in[i+1:]))*8
+		if ctl&0x40 != 0 {
+			seq = next[cn][dir]
+		}
+		if flags&decoder.TCPSyn != 0 {
+			seq = base
+		}
+		pl := seqPayload(seq, flags, int(in[i+3]))
+		if e := seq + uint32(len(pl)); flags&decoder.TCPSyn == 0 && int32(seq-next[cn][dir]) <= 0 && int32(e-next[cn][dir]) > 0 {
+			next[cn][dir] = e
+		}
+		pkt := rawSegment(fromA, seq, flags, pl)
+		if cn == 1 {
+			binary.BigEndian.PutUint16(pkt[20+2*dir:], 40001) // the client port
+		}
+		fed[uint64(i/4+1)] = sentSegment{fromA: fromA, conn: cn, seq: dataSeq(seq, flags), n: len(pl)}
+		dec.Decode(pkt, 101, &p)
+		fi := reporter.FrameInfo{Index: uint64(i/4 + 1), Sec: int64(i / 40)}
+		tw.do(func(r *Reassembler, emit func(Record)) { r.Add(fi, &p, emit) })
+		if i%64 == 60 {
+			tw.do(func(r *Reassembler, emit func(Record)) { r.Advance(fi.Sec, 0, fi.Index, emit) })
+		}
+	}
+	tw.do(func(r *Reassembler, emit func(Record)) { r.Flush(emit) })
+	if st := tw.r[0].Stats(); st.Overlaps != 0 {
+		t.Fatalf("%d overlaps counted, but every byte fed is the low byte of its sequence number", st.Overlaps)
+	}
 }

@@ -1,7 +1,10 @@
 package reassembler
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -191,73 +194,225 @@ func rawSegment(fromA bool, seq uint32, flags uint16, payload []byte) []byte {
 	return b
 }
 
-// FuzzStream feeds TCP segment sequences described by the input (5 bytes
-// each: direction and flags, sequence offset (2 bytes, ×64, near the
-// 2^32 wrap), length) and checks: no panic, memory under the caps, and
-// every stream record is consistent (kept bytes never more than Length,
-// gaps in order and disjoint, segments inside the delivered range).
+// FuzzStream feeds TCP segment sequences described by the input (4 bytes
+// each: control (flags, direction, a 6 min pause before the segment,
+// which crosses the 5 min idle timeout, and an Advance after it),
+// sequence offset (2 bytes, ×64, near the 2^32 wrap), length; 4 s
+// between segments otherwise) and checks: no panic, memory under the
+// caps, and every stream record exact against the segments fed (see
+// checkStreamRecord).
 func FuzzStream(f *testing.F) {
 	f.Add([]byte{0x03, 0, 0, 0, 0x12, 0, 0, 0, 0x11, 0, 1, 20, 0x10, 0, 0, 10})
 	f.Add([]byte{0x10, 0, 5, 50, 0x10, 0, 0, 40, 0x03, 0, 0, 0, 0x11, 0, 9, 0})
 	f.Add([]byte{0x14, 0, 0, 0, 0x05, 255, 255, 255})
-	f.Fuzz(func(t *testing.T, in []byte) {
-		if len(in) > 4*300 {
-			in = in[:4*300]
+	f.Fuzz(checkStream)
+}
+
+// checkStream is FuzzStream's body.
+func checkStream(t *testing.T, in []byte) {
+	if len(in) > 4*300 {
+		in = in[:4*300]
+	}
+	cfg := Config{Strict: true, Analyse: true, MaxPendingBytes: 4096, MaxStreamBytes: 2048, MaxTotalStreamBytes: 1 << 20}
+	r := New(cfg)
+	dec := decoder.New(decoder.Options{})
+	var p decoder.Packet
+	fed := map[uint64]sentSegment{}
+	check := func(rec Record) {
+		if rec.Stream != nil {
+			checkStreamRecord(t, rec.Stream, fed, cfg.withDefaults())
 		}
-		cfg := Config{Strict: true, Analyse: true, MaxPendingBytes: 4096, MaxStreamBytes: 2048, MaxTotalStreamBytes: 1 << 20}
-		r := New(cfg)
-		dec := decoder.New(decoder.Options{})
-		var p decoder.Packet
-		check := func(rec Record) {
-			s := rec.Stream
-			if s == nil {
-				return
+	}
+	base := uint32(0xffff0000)
+	var sec int64
+	for i := 0; i+4 <= len(in); i += 4 {
+		ctl := in[i]
+		var flags uint16
+		if ctl&1 != 0 {
+			flags |= decoder.TCPSyn
+		}
+		if ctl&2 != 0 {
+			flags |= decoder.TCPAck
+		}
+		if ctl&4 != 0 {
+			flags |= decoder.TCPRst
+		}
+		if ctl&8 != 0 {
+			flags |= decoder.TCPFin
+		}
+		seq := base + uint32(binary.BigEndian.Uint16(in[i+1:]))*64
+		fromA := ctl&0x10 == 0
+		pl := seqPayload(seq, flags, int(in[i+3]))
+		idx := uint64(i/4 + 1)
+		fed[idx] = sentSegment{fromA: fromA, seq: dataSeq(seq, flags), n: len(pl)}
+		sec += 4
+		if ctl&0x20 != 0 {
+			sec += 360
+		}
+		dec.Decode(rawSegment(fromA, seq, flags, pl), 101, &p)
+		r.Add(reporter.FrameInfo{Index: idx, Sec: sec}, &p, check)
+		if ctl&0x40 != 0 {
+			r.Advance(sec, 0, idx, check)
+		}
+		if _, m := r.Memory(); m > cfg.MaxTotalStreamBytes {
+			t.Fatalf("stream memory %d over the cap", m)
+		}
+	}
+	r.Flush(check)
+	if st := r.Stats(); st.Overlaps != 0 {
+		t.Fatalf("%d overlaps counted, but every byte fed is the low byte of its sequence number", st.Overlaps)
+	}
+}
+
+// dataSeq is the sequence number of a segment's first payload byte (a SYN
+// occupies one).
+func dataSeq(seq uint32, flags uint16) uint32 {
+	if flags&decoder.TCPSyn != 0 {
+		return seq + 1
+	}
+	return seq
+}
+
+// seqPayload returns n payload bytes for a segment: each byte is the low
+// byte of its sequence number, so that every segment covering a sequence
+// number carries the same byte there, and a stream's bytes are known from
+// their offsets alone.
+func seqPayload(seq uint32, flags uint16, n int) []byte {
+	pl := make([]byte, n)
+	s := dataSeq(seq, flags)
+	for j := range pl {
+		pl[j] = byte(s + uint32(j))
+	}
+	return pl
+}
+
+// sentSegment is what one fed frame carried: its direction (A is port
+// 40000, or conn+40000, and B port 80), connection, first payload byte's
+// sequence number and payload length.
+type sentSegment struct {
+	fromA bool
+	conn  int
+	seq   uint32
+	n     int
+}
+
+// checkStreamRecord checks a stream record exactly against the segments
+// fed (seqPayload bytes), whatever ended it (timeout, caps, eviction,
+// reuse): in each direction the segments follow one another and the gaps
+// without overlap from offset 0, add up to Length, and each lies inside
+// the payload of its frame, a frame of that direction and connection;
+// Data is the first MaxStreamBytes bytes, each the low byte of its
+// sequence number (ISN+1+offset when the SYN was seen); the SHA-256 of a
+// truncated direction covers all of its bytes; Frames are the segments'
+// frames; nothing overlaps with different bytes.
+func checkStreamRecord(t *testing.T, s *Stream, fed map[uint64]sentSegment, cfg Config) {
+	t.Helper()
+	aPort := s.SrcPort
+	if aPort == 80 {
+		aPort = s.DstPort
+	}
+	conn := int(aPort) - 40000
+	for i := range s.Dirs {
+		d := &s.Dirs[i]
+		fromA := (i == 0) == (s.SrcPort == aPort)
+		fail := func(format string, args ...any) {
+			t.Helper()
+			t.Fatalf("stream %s dir %d (len %d, data %d, syn %v isn %d, gaps %v, segments %v, frames %v): %s", s.End, i,
+				d.Length, len(d.Data), d.SYN, d.ISN, d.Gaps, d.Segments, d.Frames, fmt.Sprintf(format, args...))
+		}
+		var gapBytes, end uint64
+		for _, g := range d.Gaps {
+			if g.Offset < end || g.Len == 0 {
+				fail("gaps out of order or empty")
 			}
-			for _, d := range s.Dirs {
-				if uint64(len(d.Data)) > d.Length || len(d.Data) > cfg.MaxStreamBytes {
-					t.Fatalf("kept %d bytes of %d (cap %d)", len(d.Data), d.Length, cfg.MaxStreamBytes)
-				}
-				var end uint64
-				for _, g := range d.Gaps {
-					if g.Offset < end || g.Len == 0 {
-						t.Fatalf("gaps out of order or empty: %v", d.Gaps)
-					}
-					end = g.Offset + g.Len
-				}
-				for _, sg := range d.Segments {
-					if sg.Offset+uint64(sg.Len) > d.Length+end {
-						t.Fatalf("segment %v beyond the stream (%d bytes, gaps to %d)", sg, d.Length, end)
-					}
-				}
+			end = g.Offset + g.Len
+			gapBytes += g.Len
+		}
+		if d.Overlaps != 0 || d.Differs {
+			fail("%d overlaps (differs %v) with the same bytes everywhere", d.Overlaps, d.Differs)
+		}
+		if want := min(d.Length, uint64(cfg.MaxStreamBytes)); uint64(len(d.Data)) != want {
+			fail("%d bytes kept, want %d", len(d.Data), want)
+		}
+		if d.Truncated != (d.Length > uint64(cfg.MaxStreamBytes)) || (d.SHA256 != nil) != d.Truncated {
+			fail("truncated %v with sha256 %x", d.Truncated, d.SHA256)
+		}
+		// The bytes: offset o (gaps included) holds byte(b0 + o); b0 from
+		// the ISN when the SYN was seen, else from the first byte kept.
+		var b0 byte
+		haveB0 := d.SYN
+		if d.SYN {
+			b0 = byte(d.ISN + 1)
+		}
+		// Walk the segments and gaps from offset 0.
+		capped := len(d.Segments) >= cfg.MaxSegments
+		var pos, skipped uint64
+		gi := 0
+		skipGaps := func() {
+			for gi < len(d.Gaps) && d.Gaps[gi].Offset == pos {
+				pos += d.Gaps[gi].Len
+				skipped += d.Gaps[gi].Len
+				gi++
 			}
 		}
-		base := uint32(0xffff0000)
-		for i := 0; i+4 <= len(in); i += 4 {
-			ctl := in[i]
-			var flags uint16
-			if ctl&1 != 0 {
-				flags |= decoder.TCPSyn
+		var frames []uint64
+		for _, sg := range d.Segments {
+			skipGaps()
+			if sg.Offset != pos || sg.Len == 0 {
+				fail("segment %v, want one at offset %d", sg, pos)
 			}
-			if ctl&2 != 0 {
-				flags |= decoder.TCPAck
+			fs, ok := fed[sg.Frame]
+			if !ok || fs.fromA != fromA || fs.conn != conn {
+				fail("segment %v from frame %+v (fed %v), not one of this direction's", sg, fs, ok)
 			}
-			if ctl&4 != 0 {
-				flags |= decoder.TCPRst
+			if n := len(frames); n == 0 || frames[n-1] != sg.Frame {
+				frames = append(frames, sg.Frame)
 			}
-			if ctl&8 != 0 {
-				flags |= decoder.TCPFin
+			idx := sg.Offset - skipped // index in Data
+			if !haveB0 && idx < uint64(len(d.Data)) {
+				b0, haveB0 = d.Data[idx]-byte(sg.Offset), true
 			}
-			seq := base + uint32(binary.BigEndian.Uint16(in[i+1:]))*64
-			pl := make([]byte, in[i+3])
-			for j := range pl {
-				pl[j] = byte(seq) + byte(j)
+			// Where the segment starts in its frame's payload.
+			var k uint32
+			if d.SYN {
+				k = d.ISN + 1 + uint32(sg.Offset) - fs.seq
+			} else if haveB0 {
+				k = uint32(byte(b0 + byte(sg.Offset) - byte(fs.seq)))
 			}
-			dec.Decode(rawSegment(ctl&0x10 == 0, seq, flags, pl), 101, &p)
-			r.Add(reporter.FrameInfo{Index: uint64(i/4 + 1), Sec: int64(i)}, &p, check)
-			if _, m := r.Memory(); m > cfg.MaxTotalStreamBytes {
-				t.Fatalf("stream memory %d over the cap", m)
+			if (d.SYN || haveB0) && uint64(k)+uint64(sg.Len) > uint64(fs.n) {
+				fail("segment %v: its bytes start at %d in frame %d's %d", sg, k, sg.Frame, fs.n)
+			}
+			for j := uint64(0); j < uint64(sg.Len) && idx+j < uint64(len(d.Data)); j++ {
+				if want := b0 + byte(sg.Offset+j); d.Data[idx+j] != want {
+					fail("byte at offset %d is %d, want %d", sg.Offset+j, d.Data[idx+j], want)
+				}
+			}
+			pos += uint64(sg.Len)
+		}
+		if !capped {
+			skipGaps()
+			if gi != len(d.Gaps) || pos != d.Length+gapBytes {
+				fail("segments and gaps end at %d (gap %d of %d), want %d", pos, gi, len(d.Gaps), d.Length+gapBytes)
+			}
+			if !slices.Equal(frames, d.Frames) && !(len(frames) == 0 && len(d.Frames) == 0) {
+				fail("frames %v, the segments' are %v", d.Frames, frames)
 			}
 		}
-		r.Flush(check)
-	})
+		if d.Truncated {
+			// Every delivered byte, gaps left out.
+			h := sha256.New()
+			var buf []byte
+			o := uint64(0)
+			for _, g := range append(slices.Clone(d.Gaps), Gap{Offset: d.Length + gapBytes}) {
+				for ; o < g.Offset; o++ {
+					buf = append(buf, b0+byte(o))
+				}
+				o += g.Len
+			}
+			h.Write(buf)
+			if !bytes.Equal(h.Sum(nil), d.SHA256) {
+				fail("sha256 %x is not that of its %d bytes", d.SHA256, len(buf))
+			}
+		}
+	}
 }
