@@ -1,8 +1,10 @@
 package services
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -659,28 +662,84 @@ func WaitReport(ctx context.Context, c *jsbus.Conn, capture string, gen uint32) 
 	}
 }
 
-// FetchReport copies the report object of one format to w.
+// fetchStall is how long a report download may receive nothing before it
+// fails (a variable for tests).
+var fetchStall = 2 * time.Minute
+
+// FetchReport copies the report object of one format to w and checks its
+// size and SHA-256 digest.
+//
+// It reads the object's chunks itself, with an ordered consumer on the
+// bucket's stream: nats.go's ObjectStore.Get bounds the whole download by
+// the client's default API timeout (10 s here) unless the context carries
+// a deadline, and a 2.7 GB report takes longer than that. Here only a
+// stall fails a download: no chunk for fetchStall (time spent writing to w
+// does not count).
 func FetchReport(ctx context.Context, c *jsbus.Conn, done *bus.ReportDone, format string, w io.Writer) error {
 	_, _, store, err := c.Buckets(ctx)
 	if err != nil {
 		return err
 	}
 	for _, f := range done.Files {
-		if f.Format == format {
-			r, err := store.Get(ctx, f.Object)
-			if err != nil {
-				return fmt.Errorf("fetch %s: %w", f.Object, err)
-			}
-			defer r.Close()
-			n, err := io.Copy(w, r)
-			if err != nil {
-				return fmt.Errorf("fetch %s: %w", f.Object, err)
-			}
-			if n != f.Size {
-				return fmt.Errorf("fetch %s: %d bytes, want %d", f.Object, n, f.Size)
-			}
-			return nil
+		if f.Format != format {
+			continue
 		}
+		if err := fetchObject(ctx, c, store, f.Object, f.Size, w); err != nil {
+			return fmt.Errorf("fetch %s: %w", f.Object, err)
+		}
+		return nil
 	}
 	return errors.New("report of capture " + done.Capture + " has no " + format + " file (formats: " + strconv.Itoa(len(done.Files)) + ")")
+}
+
+func fetchObject(ctx context.Context, c *jsbus.Conn, store jetstream.ObjectStore, name string, size int64, w io.Writer) error {
+	info, err := store.GetInfo(ctx, name)
+	if err != nil {
+		return err
+	}
+	if info.Size != uint64(size) {
+		return fmt.Errorf("object holds %d bytes, the notice says %d", info.Size, size)
+	}
+	want, err := jetstream.DecodeObjectDigest(info.Digest)
+	if err != nil {
+		return err
+	}
+	sum := sha256.New()
+	var n uint64
+	var chunks uint32
+	if info.Chunks > 0 {
+		rctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var stalled atomic.Bool
+		watchdog := time.AfterFunc(fetchStall, func() { stalled.Store(true); cancel() })
+		defer watchdog.Stop()
+		err = readOrdered(rctx, c, jsbus.ObjectStream(info.Bucket), []string{jsbus.ObjectChunks(info.Bucket, info.NUID)}, 8<<20,
+			func(m jetstream.Msg) (bool, error) {
+				watchdog.Stop()
+				chunks++
+				n += uint64(len(m.Data()))
+				if n > info.Size {
+					return true, fmt.Errorf("object has more than its %d bytes", info.Size)
+				}
+				sum.Write(m.Data())
+				if _, err := w.Write(m.Data()); err != nil {
+					return true, err
+				}
+				watchdog.Reset(fetchStall)
+				return chunks == info.Chunks, nil
+			})
+		if stalled.Load() && ctx.Err() == nil {
+			return fmt.Errorf("no data for %v after %d of %d bytes", fetchStall, n, info.Size)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if n != info.Size {
+		return fmt.Errorf("%d bytes, want %d", n, info.Size)
+	}
+	if !bytes.Equal(sum.Sum(nil), want) {
+		return errors.New("SHA-256 digest differs from the object's")
+	}
+	return nil
 }

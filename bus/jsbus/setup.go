@@ -151,3 +151,10 @@ func (c *Conn) LastMsg(ctx context.Context, stream, subject string) ([]byte, err
 	}
 	return m.Data, nil
 }
+
+// ObjectStream is the stream that holds the object store bucket's data.
+func ObjectStream(bucket string) string { return objStream(bucket) }
+
+// ObjectChunks is the subject of the chunks of the object with this NUID
+// (the object store's layout, NATS ADR-20).
+func ObjectChunks(bucket, nuid string) string { return "$O." + bucket + ".C." + nuid }

@@ -1,0 +1,98 @@
+package services
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/pcapflow/pcapflow/bus"
+	"github.com/pcapflow/pcapflow/bus/jsbus"
+)
+
+// slowWriter sleeps before its first write: a consumer (a pipe, a slow
+// disk) that makes a download last longer than the client's API timeout.
+type slowWriter struct {
+	buf   bytes.Buffer // not embedded: io.Copy would use its ReadFrom
+	delay time.Duration
+}
+
+func (w *slowWriter) Write(b []byte) (int, error) {
+	if w.delay > 0 {
+		time.Sleep(w.delay)
+		w.delay = 0
+	}
+	return w.buf.Write(b)
+}
+
+// TestFetchReportOutlastsAPITimeout: a report whose download lasts longer
+// than the connection's API timeout is fetched whole (nats.go's
+// ObjectStore.Get gives up then: a 1M-frame report failed with "read pipe:
+// i/o timeout"); a download that stalls fails with a clear error.
+func TestFetchReportOutlastsAPITimeout(t *testing.T) {
+	s := startServer(t)
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := jsbus.New(nc, jsbus.ConnConfig{Timeout: 500 * time.Millisecond}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.Setup(ctx, jsbus.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, store, err := c.Buckets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 3<<20+17)
+	rand.New(rand.NewSource(1)).Read(data)
+	put := func(name string) *bus.ReportDone {
+		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if _, err := store.Put(pctx, jetstream.ObjectMeta{Name: name}, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		return &bus.ReportDone{Capture: "fetchtest", Files: []bus.ReportFile{{Format: "json", Object: name, Size: int64(len(data))}}}
+	}
+
+	done := put("fetchtest/report.json")
+	w := &slowWriter{delay: 1500 * time.Millisecond}
+	// As the commands call it: a context without a deadline.
+	if err := FetchReport(context.Background(), c, done, "json", w); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(w.buf.Bytes(), data) {
+		t.Fatalf("fetched %d bytes, not the %d put", w.buf.Len(), len(data))
+	}
+
+	// The chunks of an object purged under its metadata: nothing arrives.
+	done = put("fetchtest/stalled.json")
+	info, err := store.GetInfo(ctx, "fetchtest/stalled.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.JS.Stream(ctx, jsbus.ObjectStream(bus.ReportBucket))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Purge(ctx, jetstream.WithPurgeSubject(jsbus.ObjectChunks(bus.ReportBucket, info.NUID))); err != nil {
+		t.Fatal(err)
+	}
+	defer func(d time.Duration) { fetchStall = d }(fetchStall)
+	fetchStall = 300 * time.Millisecond
+	err = FetchReport(context.Background(), c, done, "json", &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "no data for 300ms after 0 of") {
+		t.Fatalf("stalled download: got %v", err)
+	}
+}
