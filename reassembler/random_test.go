@@ -22,10 +22,12 @@ func TestFragmentsRandom(t *testing.T) {
 }
 
 // randomRun runs body on n seeded random inputs from gen (n/10 with
-// -short), logging the failing input.
+// -short or the race detector, which makes them ten times slower: the
+// fuzz targets and the non-race run cover the rest), logging the failing
+// input.
 func randomRun(t *testing.T, n int, seed int64, gen func(*rand.Rand) []byte, body func(*testing.T, []byte)) {
 	t.Helper()
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n /= 10
 	}
 	rng := rand.New(rand.NewSource(seed))

@@ -12,7 +12,7 @@ import (
 // by chance.
 func TestTracerRandom(t *testing.T) {
 	n := 20000
-	if testing.Short() {
+	if testing.Short() || raceEnabled { // the race detector: ten times slower
 		n /= 10
 	}
 	rng := rand.New(rand.NewSource(4))
