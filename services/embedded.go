@@ -91,9 +91,6 @@ var embeddedLimit = embeddedStreamBytes
 func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err error) {
 	start := time.Now()
 	defer func() { st.Duration = time.Since(start) }()
-	if o.Trace != nil && o.Trace.Sink != nil {
-		return st, errors.New("extract: per-flow trace files are written by the inline engine only")
-	}
 	r, rc, err := openBusCapture(o)
 	if err != nil {
 		return st, err
@@ -150,6 +147,16 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 	if err := ingConn.Setup(ctx, jsbus.StreamConfig{AsyncPersist: true, MaxBytes: embeddedLimit(o.MaxRecord)}); err != nil {
 		out.close()
 		return st, err
+	}
+	flowFiles := o.Trace != nil && o.Trace.Sink != nil
+	if flowFiles {
+		// The per-flow files are written from FLOWS and FRAMES once the
+		// report is done (writeFlowFiles): those two keep the whole
+		// capture, in the data directory on disk.
+		if err := unboundStreams(ctx, ingConn, bus.StreamFrames, bus.StreamFlows); err != nil {
+			out.close()
+			return st, err
+		}
 	}
 
 	capture := NewCaptureID()
@@ -263,10 +270,32 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 		}
 		return st, err
 	}
+	if flowFiles {
+		cs := &CaptureState{V: bus.Version, Capture: capture, Options: bo}
+		if err := writeFlowFiles(ctx, ingConn, cs, o.Trace.Sink, decoder.New(o.Decode)); err != nil {
+			return st, fmt.Errorf("extract: %w", err)
+		}
+	}
 	if readErr != nil {
 		return st, readErr
 	}
 	return st, nil
+}
+
+// unboundStreams lifts the size limit of the named streams.
+func unboundStreams(ctx context.Context, c *jsbus.Conn, names ...string) error {
+	for _, n := range names {
+		s, err := c.JS.Stream(ctx, n)
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", n, err)
+		}
+		cfg := s.CachedInfo().Config
+		cfg.MaxBytes = -1
+		if _, err := c.JS.UpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("stream %s: %w", n, err)
+		}
+	}
+	return nil
 }
 
 // sinkOutput renders into the extraction's own sink (file, standard

@@ -3,7 +3,6 @@ package services
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,23 +35,33 @@ func ConnConfigFromEnv() jsbus.ConnConfig {
 
 // extractExternal is the external engine: it submits the capture to the
 // deployment at o.Engine (credentials from the PCAPFLOW_NATS_* environment),
-// waits for the reporter's report and writes it to o.Output. With
-// o.Verbose, the frame listing follows, read back from DECODED once the
-// report is done (the frames are decoded in the deployment, not here).
+// waits for the reporter's report and writes it to o.Output. What the
+// deployment does not store is made here from the projections once the
+// report is done (the frames are decoded in the deployment, not here):
+// with o.Verbose the frame listing, read back from DECODED; with o.Files
+// the per-frame files, rendered from DECODED, REASSEMBLED and FLOWS; with
+// a trace Sink the per-flow files, from FLOWS and FRAMES (flowfiles.go).
 func extractExternal(ctx context.Context, o *ExtractOptions) (st Stats, err error) {
 	start := time.Now()
 	defer func() { st.Duration = time.Since(start) }()
-	if o.Trace != nil && o.Trace.Sink != nil {
-		return st, errors.New("extract: per-flow trace files are written by the inline engine only")
-	}
-	if o.Files {
-		return st, errors.New("extract: per-frame files (-F) are not available with an external engine")
-	}
 	r, rc, err := openBusCapture(o)
 	if err != nil {
 		return st, err
 	}
 	defer rc.Close()
+	var files *sink
+	if o.Files {
+		// Created before the capture is submitted, as the inline engine
+		// does: a folder that cannot be made fails first.
+		if files, err = openSink(o); err != nil {
+			return st, err
+		}
+		defer func() {
+			if files != nil {
+				files.close()
+			}
+		}()
+	}
 	cfg := ConnConfigFromEnv()
 	cfg.URL = o.Engine
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -74,13 +83,30 @@ func extractExternal(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 	if err != nil {
 		return st, fmt.Errorf("extract: wait for the report of capture %s: %w", capture, err)
 	}
-	if err := writeFetched(ctx, c, o, done); err != nil {
-		return st, err
+	cs := &CaptureState{V: bus.Version, Capture: capture, Gen: done.Gen, Options: BusOptions(o)}
+	if files != nil {
+		// Per-frame files: the report rendered here from the projections
+		// (DECODED, REASSEMBLED, FLOWS) into the same per-frame writer as
+		// the inline engine's, with the frame listing on the way.
+		eo := &sinkOutput{s: files, o: o}
+		files = nil
+		rs, rerr := renderCaptureBatches(ctx, c, cs, eo, eo.frame, nil, false)
+		if err := eo.finish(rs, rerr); err != nil {
+			return st, fmt.Errorf("extract: per-frame files of capture %s: %w", capture, err)
+		}
+	} else {
+		if err := writeFetched(ctx, c, o, done); err != nil {
+			return st, err
+		}
+		if o.Verbose != nil {
+			if err := listFrames(ctx, c, cs, o.Verbose); err != nil {
+				return st, fmt.Errorf("extract: frame listing (-v) of capture %s: %w", capture, err)
+			}
+		}
 	}
-	if o.Verbose != nil {
-		cs := &CaptureState{V: bus.Version, Capture: capture, Gen: done.Gen, Options: BusOptions(o)}
-		if err := listFrames(ctx, c, cs, o.Verbose); err != nil {
-			return st, fmt.Errorf("extract: frame listing (-v) of capture %s: %w", capture, err)
+	if o.Trace != nil && o.Trace.Sink != nil {
+		if err := writeFlowFiles(ctx, c, cs, o.Trace.Sink, decoder.New(o.Decode)); err != nil {
+			return st, fmt.Errorf("extract: %w", err)
 		}
 	}
 	st.Frames, st.Bytes, st.DecodeErrors = done.Frames, is.Bytes, done.DecodeErrors

@@ -59,7 +59,10 @@ type ExtractOptions struct {
 	// Reassembly (--ipv4 --ipv6 --tcp --strict): when IPv4, IPv6 or TCP is
 	// set, reassembled datagrams and streams join the report (see
 	// extract_reassembly.go). Trace (--trace), when set, adds the flow
-	// records, and its Sink writes the per-flow files. Inline engine only.
+	// records, and its Sink writes the per-flow files: as the frames go by
+	// with the inline engine; once the report is done, from the FLOWS and
+	// FRAMES streams, with the bus engines (see flowfiles.go), in the same
+	// order per flow, so that a tracer.FileSink writes the same bytes.
 	Reassembly reassembler.Config
 	Trace      *tracer.Config
 }

@@ -103,8 +103,11 @@ func runPartition(ctx context.Context, c *jsbus.Conn, log *slog.Logger, stage st
 		out = bus.Reassembled(capture, part)
 	case StageTracer:
 		cfg := *st.Options.Trace
-		cfg.Sink = nil
-		cr = &trCore{t: tracer.New(cfg), emit: func(f *tracer.Flow) { put(f) }}
+		// The records carry what per-flow files need beyond their frame
+		// lists (see flowfiles.go).
+		ff := newFileFrames(&cfg)
+		cfg.Sink = ff
+		cr = &trCore{t: tracer.New(cfg), emit: func(f *tracer.Flow) { put(ff.record(f)) }}
 		out = bus.Flows(capture, part)
 	}
 	ro := newReorder[*bus.DecodedBatch]()
