@@ -3,8 +3,11 @@ package services
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"math/rand"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +97,75 @@ func TestFetchReportOutlastsAPITimeout(t *testing.T) {
 	err = FetchReport(context.Background(), c, done, "json", &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "no data for 300ms after 0 of") {
 		t.Fatalf("stalled download: got %v", err)
+	}
+}
+
+// failingStore refuses the first fails puts, as a busy server does ("429
+// too many requests", a stalled async publish).
+type failingStore struct {
+	jetstream.ObjectStore
+	fails, calls int
+}
+
+func (s *failingStore) Put(ctx context.Context, meta jetstream.ObjectMeta, r io.Reader) (*jetstream.ObjectInfo, error) {
+	s.calls++
+	if s.fails > 0 {
+		s.fails--
+		io.CopyN(io.Discard, r, 1000) // a put that failed part way
+		return nil, errors.New("nats: API error: code=429 err_code=10167 description=too many requests")
+	}
+	return s.ObjectStore.Put(ctx, meta, r)
+}
+
+// TestPutFileRetries: a report put that the server refuses is put again
+// from the start of the rendered file, not rendered again; after
+// putAttempts refusals the error says so.
+func TestPutFileRetries(t *testing.T) {
+	s := startServer(t)
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := jsbus.New(nc, jsbus.ConnConfig{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.Setup(ctx, jsbus.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	store, cleanup, err := c.ReportStore(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	data := make([]byte, 1<<20+3)
+	rand.New(rand.NewSource(2)).Read(data)
+	f, err := os.CreateTemp(t.TempDir(), "report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write(data)
+	defer func(w time.Duration) { putRetryWait = w }(putRetryWait)
+	putRetryWait = time.Millisecond
+
+	fs := &failingStore{ObjectStore: store, fails: 2}
+	if err := putFile(ctx, fs, "puttest/report.json", f, c.Log); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.GetBytes(ctx, "puttest/report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs.calls != 3 || !bytes.Equal(got, data) {
+		t.Fatalf("%d puts, %d bytes stored (want 3 puts, the %d bytes of the file)", fs.calls, len(got), len(data))
+	}
+	fs = &failingStore{ObjectStore: store, fails: putAttempts}
+	err = putFile(ctx, fs, "puttest/refused.json", f, c.Log)
+	if err == nil || fs.calls != putAttempts || !strings.Contains(err.Error(), "too many requests") {
+		t.Fatalf("refused every time: %d puts, error %v", fs.calls, err)
 	}
 }

@@ -581,10 +581,12 @@ func (o *storeOutput) finish(rs *reportStats, err error) error {
 	ctx := context.Background()
 	var store jetstream.ObjectStore
 	if !o.cfg.NoStore {
-		if _, _, store, err = o.c.Buckets(ctx); err != nil {
+		var cleanup func()
+		if store, cleanup, err = o.c.ReportStore(ctx); err != nil {
 			o.discard()
 			return err
 		}
+		defer cleanup()
 	}
 	for i, w := range o.ws {
 		if err := w.Close(); err != nil {
@@ -606,11 +608,7 @@ func (o *storeOutput) finish(rs *reportStats, err error) error {
 		format := o.formats[i].String()
 		obj := bus.ReportObject(o.st.Capture, o.formats[i].Ext())
 		if store != nil {
-			if _, err := f.Seek(0, io.SeekStart); err != nil {
-				o.discard()
-				return err
-			}
-			if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: obj}, f); err != nil {
+			if err := putFile(ctx, store, obj, f, o.c.Log); err != nil {
 				o.discard()
 				return fmt.Errorf("report %s: store %s: %w", o.st.Capture, obj, err)
 			}
@@ -629,6 +627,40 @@ func (o *storeOutput) finish(rs *reportStats, err error) error {
 	wctx, cancel := context.WithTimeout(ctx, 4*o.c.Timeout())
 	defer cancel()
 	return pub.Wait(wctx)
+}
+
+// putAttempts is how many times a report is put before the unit fails
+// (and renders it again); putRetryWait the first pause between attempts,
+// doubled after each. Variables for tests.
+var (
+	putAttempts  = 6
+	putRetryWait = time.Second
+)
+
+// putFile puts the rendered report f under name, again from the start of
+// the file when the server refused or stalled a put (a busy server under
+// a large report): rendering it again would cost far more.
+func putFile(ctx context.Context, store jetstream.ObjectStore, name string, f *os.File, log *slog.Logger) error {
+	wait := putRetryWait
+	for attempt := 1; ; attempt++ {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		_, err := store.Put(ctx, jetstream.ObjectMeta{Name: name}, f)
+		if err == nil {
+			return nil
+		}
+		if attempt == putAttempts {
+			return fmt.Errorf("%d attempts, the last: %w", attempt, err)
+		}
+		log.Warn("report put failed, will retry", "object", name, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 15*time.Second)
+	}
 }
 
 // WaitReport waits for the report of capture (generation gen) and returns

@@ -130,6 +130,26 @@ func (c *Conn) Buckets(ctx context.Context) (leases, captures jetstream.KeyValue
 	return leases, captures, reports, nil
 }
 
+// ReportStore opens the report bucket for putting large objects, through
+// a JetStream context that keeps at most reportPutPending chunks (128 KiB
+// each) unacknowledged: nats.go's default, 4,000 (500 MiB), overflows a
+// stream's ingest queue (128 MiB in nats-server), which refuses the rest
+// with "429 too many requests" and fails the put (seen on 2.7 GB reports).
+// cleanup releases the context's publisher once the puts are done.
+func (c *Conn) ReportStore(ctx context.Context) (store jetstream.ObjectStore, cleanup func(), err error) {
+	js, err := jetstream.New(c.NC, jetstream.WithPublishAsyncMaxPending(reportPutPending),
+		jetstream.WithDefaultTimeout(c.cfg.timeout()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("jetstream: %w", err)
+	}
+	if store, err = js.ObjectStore(ctx, bus.ReportBucket); err != nil {
+		return nil, nil, fmt.Errorf("open object store %s: %w", bus.ReportBucket, err)
+	}
+	return store, js.CleanupPublisher, nil
+}
+
+const reportPutPending = 64
+
 // LastMsg returns the data of the last message stored on subject in
 // stream, or nil when there is none.
 //
