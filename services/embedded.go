@@ -80,6 +80,15 @@ func embeddedStreamBytes(maxRecord uint32) int64 {
 // longer hold) hits it, and fails rather than hangs. A variable for tests.
 var embeddedStall = 2 * time.Minute
 
+// embeddedLeaseTTL is the lease lifetime of the embedded engine's
+// stateful units. Leases hand a partition over when its owner dies; here
+// every stage lives and dies with the process, so there is no one to hand
+// over to, while a lease that expires because a loaded machine delayed its
+// renewal past the default 6 s makes the unit start over from the first
+// batch, which the bounded streams may no longer hold: the report then
+// stalls until the watchdog fails it (seen at load 11 on 2 cores).
+const embeddedLeaseTTL = 24 * time.Hour
+
 // embeddedLimit gives the size limit of the embedded engine's streams (a
 // variable for tests).
 var embeddedLimit = embeddedStreamBytes
@@ -144,7 +153,7 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 	// The server and its data directory live and die with this run: the
 	// streams may flush to their files asynchronously, and keep only what
 	// is not yet consumed (with a margin).
-	if err := ingConn.Setup(ctx, jsbus.StreamConfig{AsyncPersist: true, MaxBytes: embeddedLimit(o.MaxRecord)}); err != nil {
+	if err := ingConn.Setup(ctx, jsbus.StreamConfig{AsyncPersist: true, MaxBytes: embeddedLimit(o.MaxRecord), LeaseTTL: embeddedLeaseTTL}); err != nil {
 		out.close()
 		return st, err
 	}
@@ -195,7 +204,7 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 			return st, err
 		}
 		defer sc.NC.Close()
-		s := newStatefulScheduler(sc, stage, 0, capture, 0, "")
+		s := newStatefulScheduler(sc, stage, embeddedLeaseTTL, capture, 0, "")
 		if stage == StageReassembler && bo.Reassembly == nil || stage == StageTracer && bo.Trace == nil {
 			continue
 		}
