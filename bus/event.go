@@ -54,9 +54,14 @@ type Options struct {
 	Formats []string `msgpack:"formats"`
 	// Reassembly, when set, turns the reassembler stage on for the
 	// capture with this configuration; Trace the tracer stage (its Sink
-	// does not travel: per-flow files are an inline-engine feature).
+	// does not travel: see FlowFiles).
 	Reassembly *reassembler.Config `msgpack:"reassembly,omitempty"`
 	Trace      *tracer.Config      `msgpack:"trace,omitempty"`
+	// FlowFiles says the submitter writes per-flow files from FLOWS
+	// (extract --trace-fout with a bus engine): the tracer stage then
+	// records each flow's file frames (file_frames), which costs it
+	// memory and time that other captures do not pay.
+	FlowFiles bool `msgpack:"flow_files,omitempty"`
 	// Extra holds stage options this schema version does not name, so
 	// that services of one version pass them through untouched.
 	Extra map[string]string `msgpack:"extra,omitempty"`

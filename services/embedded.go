@@ -49,6 +49,7 @@ func BusOptions(o *ExtractOptions) bus.Options {
 		tc := *o.Trace
 		tc.Sink = nil
 		bo.Trace = &tc
+		bo.FlowFiles = o.Trace.Sink != nil
 	}
 	return bo
 }

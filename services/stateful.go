@@ -103,11 +103,16 @@ func runPartition(ctx context.Context, c *jsbus.Conn, log *slog.Logger, stage st
 		out = bus.Reassembled(capture, part)
 	case StageTracer:
 		cfg := *st.Options.Trace
-		// The records carry what per-flow files need beyond their frame
-		// lists (see flowfiles.go).
-		ff := newFileFrames(&cfg)
-		cfg.Sink = ff
-		cr = &trCore{t: tracer.New(cfg), emit: func(f *tracer.Flow) { put(ff.record(f)) }}
+		cfg.Sink = nil
+		emit := func(f *tracer.Flow) { put(f) }
+		if st.Options.FlowFiles {
+			// The records carry what per-flow files need beyond their
+			// frame lists (see flowfiles.go).
+			ff := newFileFrames(&cfg)
+			cfg.Sink = ff
+			emit = func(f *tracer.Flow) { put(ff.record(f)) }
+		}
+		cr = &trCore{t: tracer.New(cfg), emit: emit}
 		out = bus.Flows(capture, part)
 	}
 	ro := newReorder[*bus.DecodedBatch]()
