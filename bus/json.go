@@ -16,7 +16,13 @@ import (
 // of maps: bin values become hex strings, a report timestamp (ext 1)
 // becomes {"sec":S,"nsec":N,"digits":D}. It is what `pcapflow subscribe`
 // prints, and a reference for subscribers in other languages.
+//
+// A message whose lengths or nesting CheckMessage refuses is an error:
+// the msgpack Decoder would allocate the lengths its headers claim.
 func AppendJSON(b []byte, data []byte) ([]byte, error) {
+	if err := CheckMessage(data); err != nil {
+		return b, err
+	}
 	d := msgpack.NewDecoder(bytes.NewReader(data))
 	return appendJSONValue(b, d, 0)
 }
