@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/pcapflow/pcapflow/bus"
 	"github.com/pcapflow/pcapflow/bus/jsbus"
@@ -232,7 +231,7 @@ func (d *Decoder) captureConfig(ctx context.Context, capture string) (*captureCf
 		return nil, fmt.Errorf("capture %s has no metadata on %s", capture, bus.FramesMeta(capture))
 	}
 	var m bus.CaptureMeta
-	if err := msgpack.Unmarshal(data, &m); err != nil {
+	if err := bus.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("capture %s: bad metadata: %w", capture, err)
 	}
 	if err := bus.CheckVersion(m.V); err != nil {
@@ -453,7 +452,7 @@ func (w *decodeWorker) batchMsg(ctx context.Context, capture string, data []byte
 func (w *decodeWorker) endMsg(ctx context.Context, capture string, data []byte) error {
 	d := w.d
 	var end bus.CaptureEnd
-	if err := msgpack.Unmarshal(data, &end); err != nil {
+	if err := bus.Unmarshal(data, &end); err != nil {
 		return permanentError{fmt.Errorf("bad end marker: %w", err)}
 	}
 	if err := bus.CheckVersion(end.V); err != nil {

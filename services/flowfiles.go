@@ -23,7 +23,6 @@ import (
 	"slices"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/pcapflow/pcapflow/bus"
 	"github.com/pcapflow/pcapflow/bus/jsbus"
@@ -165,7 +164,7 @@ func readFlows(ctx context.Context, c *jsbus.Conn, cs *CaptureState) ([]*planFlo
 	ended := 0
 	err := readOrdered(ctx, c, bus.StreamFlows, []string{bus.FlowsRoot + "." + capture + ".*"}, 8<<20, func(m jetstream.Msg) (bool, error) {
 		b := &bus.RecordBatch{}
-		if err := msgpack.Unmarshal(m.Data(), b); err != nil {
+		if err := bus.Unmarshal(m.Data(), b); err != nil {
 			return false, fmt.Errorf("bad record batch on %s: %w", m.Subject(), err)
 		}
 		if err := bus.CheckVersion(b.V); err != nil {
@@ -183,7 +182,7 @@ func readFlows(ctx context.Context, c *jsbus.Conn, cs *CaptureState) ([]*planFlo
 			b := ro.pop()
 			for _, wr := range b.Records {
 				w := wireFlow{Flow: &tracer.Flow{}}
-				if err := msgpack.Unmarshal(wr.Record, &w); err != nil {
+				if err := bus.Unmarshal(wr.Record, &w); err != nil {
 					return false, fmt.Errorf("bad flow record: %w", err)
 				}
 				fl := w.Flow
@@ -350,7 +349,7 @@ func writeFlowFiles(ctx context.Context, c *jsbus.Conn, cs *CaptureState, sink t
 		err = readOrdered(ctx, c, bus.StreamFrames, []string{bus.FramesBatch(cs.Capture), bus.FramesEnd(cs.Capture)}, 8<<20, func(m jetstream.Msg) (bool, error) {
 			if m.Subject() == bus.FramesEnd(cs.Capture) {
 				var e bus.CaptureEnd
-				if err := msgpack.Unmarshal(m.Data(), &e); err != nil {
+				if err := bus.Unmarshal(m.Data(), &e); err != nil {
 					return false, fmt.Errorf("bad end marker: %w", err)
 				}
 				if e.Seq != ro.next {

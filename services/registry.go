@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/pcapflow/pcapflow/bus"
 	"github.com/pcapflow/pcapflow/bus/jsbus"
@@ -49,7 +48,7 @@ func getCapture(ctx context.Context, kv jetstream.KeyValue, capture string) (*Ca
 		return nil, 0, err
 	}
 	var st CaptureState
-	if err := msgpack.Unmarshal(e.Value(), &st); err != nil {
+	if err := bus.Unmarshal(e.Value(), &st); err != nil {
 		return nil, 0, fmt.Errorf("capture %s: bad registry entry: %w", capture, err)
 	}
 	return &st, e.Revision(), nil

@@ -69,7 +69,7 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 	// The registry entry precedes the metadata: wait for it.
 	var meta bus.CaptureMeta
 	err := readOrdered(ctx, c, bus.StreamFrames, []string{bus.FramesMeta(capture)}, 1<<20, func(m jetstream.Msg) (bool, error) {
-		if err := msgpack.Unmarshal(m.Data(), &meta); err != nil {
+		if err := bus.Unmarshal(m.Data(), &meta); err != nil {
 			return false, fmt.Errorf("report %s: bad metadata: %w", capture, err)
 		}
 		return true, bus.CheckVersion(meta.V)
@@ -117,7 +117,7 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 		g.Go(func() error {
 			return readOrdered(gctx, c, sr.stream, []string{sr.filter}, 8<<20, func(msg jetstream.Msg) (bool, error) {
 				b := &bus.RecordBatch{}
-				if err := msgpack.Unmarshal(msg.Data(), b); err != nil {
+				if err := bus.Unmarshal(msg.Data(), b); err != nil {
 					return false, fmt.Errorf("report %s: bad record batch on %s: %w", capture, msg.Subject(), err)
 				}
 				return sendItem(gctx, items, mergeItem{rec: b, stage: i})
@@ -326,11 +326,11 @@ func (m *merger) render(out reportOutput, onFrame func(*bus.DecodedFrame)) (bool
 				var err error
 				if m.stages[si].name == StageReassembler {
 					o.ra = &reassembler.Record{}
-					err = msgpack.Unmarshal(wr.Record, o.ra)
+					err = bus.Unmarshal(wr.Record, o.ra)
 					o.at = o.ra.At
 				} else {
 					o.fl = &tracer.Flow{}
-					err = msgpack.Unmarshal(wr.Record, o.fl)
+					err = bus.Unmarshal(wr.Record, o.fl)
 					o.at = o.fl.At
 				}
 				if err != nil {
@@ -340,7 +340,7 @@ func (m *merger) render(out reportOutput, onFrame func(*bus.DecodedFrame)) (bool
 			}
 			if rb.End && len(rb.Stats) > 0 {
 				var st reassembler.Stats
-				if err := msgpack.Unmarshal(rb.Stats, &st); err != nil {
+				if err := bus.Unmarshal(rb.Stats, &st); err != nil {
 					return false, fmt.Errorf("report %s: bad statistics: %w", m.capture, err)
 				}
 				m.stats.Add(st)
@@ -672,7 +672,7 @@ func WaitReport(ctx context.Context, c *jsbus.Conn, capture string, gen uint32) 
 		data, err := c.LastMsg(ctx, bus.StreamReports, bus.ReportDoneSubject(capture))
 		if err == nil && data != nil {
 			var d bus.ReportDone
-			if err := msgpack.Unmarshal(data, &d); err != nil {
+			if err := bus.Unmarshal(data, &d); err != nil {
 				return nil, fmt.Errorf("report notice of %s: %w", capture, err)
 			}
 			if d.Gen == gen {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/pcapflow/pcapflow/bus"
 	"github.com/pcapflow/pcapflow/bus/jsbus"
@@ -118,7 +117,7 @@ func (s *scheduler) Run(ctx context.Context) error {
 				continue
 			}
 			var st CaptureState
-			if err := msgpack.Unmarshal(e.Value(), &st); err != nil {
+			if err := bus.Unmarshal(e.Value(), &st); err != nil {
 				s.log.Warn("bad capture registry entry", "key", e.Key(), "err", err)
 				continue
 			}
