@@ -192,3 +192,21 @@ func TestUnmarshalMatchesMsgpack(t *testing.T) {
 		t.Errorf("trailing byte: %v", err)
 	}
 }
+
+// TestDecodedBatchDeepRaw: the end marker and decoding errors of a
+// decoded batch, read with the msgpack library, nest at most MaxDepth
+// deep: msgpack skips an unknown field by recursion, one call per level
+// (8M levels in an 8 MB message overflowed the goroutine's 1 GB stack).
+func TestDecodedBatchDeepRaw(t *testing.T) {
+	deep := append(bytes.Repeat([]byte{0x91}, 10000), 0xc0)
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	for name, in := range map[string][]byte{
+		"end":   cat([]byte{0x81, 0xa3, 'e', 'n', 'd', 0x81, 0xa1, 'x'}, deep),
+		"error": cat([]byte{0x81, 0xa6, 'f', 'r', 'a', 'm', 'e', 's', 0x91, 0x81, 0xa5, 'e', 'r', 'r', 'o', 'r', 0x81, 0xa1, 'x'}, deep),
+	} {
+		var d DecodedBatch
+		if err := DecodeDecodedBatch(in, &d); err == nil || !strings.Contains(err.Error(), "nested") {
+			t.Errorf("%s: %d levels read (error %v)", name, len(deep), err)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/pcapflow/pcapflow/decoder"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Allocation-free readers of the two hot messages, FrameBatch and
@@ -207,7 +206,8 @@ func (r *rd) advance(n int) {
 // the message. Whole, every length inside it was checked against the
 // message by skip; cut short, it could claim any length, and
 // msgpack.Unmarshal allocates a str or bin header's length before reading
-// (4 GiB for a few bytes).
+// (4 GiB for a few bytes); raw values go through Unmarshal, which also
+// bounds their nesting (msgpack skips an unknown field by recursion).
 func (r *rd) raw() []byte {
 	start := r.i
 	r.skip()
@@ -330,7 +330,7 @@ func DecodeDecodedBatch(data []byte, b *DecodedBatch) error {
 			if !r.isNil() {
 				b.End = &CaptureEnd{}
 				if v := r.raw(); r.err == nil {
-					if err := msgpack.Unmarshal(v, b.End); err != nil {
+					if err := Unmarshal(v, b.End); err != nil {
 						r.fail(err)
 					}
 				}
@@ -392,7 +392,7 @@ func (r *rd) decodedFrame(f *DecodedFrame) {
 			if !r.isNil() {
 				f.Error = &LayerError{}
 				if v := r.raw(); r.err == nil {
-					if err := msgpack.Unmarshal(v, f.Error); err != nil {
+					if err := Unmarshal(v, f.Error); err != nil {
 						r.fail(err)
 					}
 				}
