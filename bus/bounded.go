@@ -17,10 +17,18 @@ const MaxDepth = 100
 // allocates the length a str or bin header claims, and an array's
 // elements, before it reads them (a 4 GiB bin for a 6-byte message), and
 // skips a nested value (a RawMessage) by recursion, one call per level.
-func Unmarshal(data []byte, v any) error {
+// A panic of the library's reflection is an error too: it panics when a
+// message puts a value in an interface field (tracer.Config's Sink, in
+// the options every capture carries).
+func Unmarshal(data []byte, v any) (err error) {
 	if err := CheckMessage(data); err != nil {
 		return err
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("bad message: %v", p)
+		}
+	}()
 	return msgpack.Unmarshal(data, v)
 }
 

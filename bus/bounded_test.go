@@ -210,3 +210,23 @@ func TestDecodedBatchDeepRaw(t *testing.T) {
 		}
 	}
 }
+
+// TestUnmarshalInterfaceField: a value for an interface field (the
+// tracer's Sink, which never travels) is an error; msgpack panicked in
+// reflect.Set (found by FuzzUnmarshalServiceWire in a registry entry).
+func TestUnmarshalInterfaceField(t *testing.T) {
+	in := []byte("\x81\xa7options\x81\xa5trace\x81\xa4Sink\x01")
+	for _, v := range []any{&CaptureMeta{}, &struct {
+		Options Options `msgpack:"options"`
+	}{}} {
+		err := Unmarshal(in, v)
+		if err == nil || !strings.Contains(err.Error(), "bad message") {
+			t.Errorf("%T: error %v", v, err)
+		}
+	}
+	// A nil Sink, as every encoder writes it, still reads.
+	var m CaptureMeta
+	if err := Unmarshal([]byte("\x81\xa7options\x81\xa5trace\x81\xa4Sink\xc0"), &m); err != nil || m.Options.Trace == nil {
+		t.Errorf("nil Sink: %v, %+v", err, m.Options)
+	}
+}
