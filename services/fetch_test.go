@@ -5,14 +5,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"math/rand"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/pcapflow/pcapflow/bus"
@@ -40,20 +38,7 @@ func (w *slowWriter) Write(b []byte) (int, error) {
 // i/o timeout"); a download that stalls fails with a clear error.
 func TestFetchReportOutlastsAPITimeout(t *testing.T) {
 	s := startServer(t)
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := jsbus.New(nc, jsbus.ConnConfig{Timeout: 500 * time.Millisecond}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := c.Setup(ctx, jsbus.StreamConfig{}); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := setupConn(t, s, jsbus.ConnConfig{Timeout: 500 * time.Millisecond})
 	_, _, store, err := c.Buckets(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -122,20 +107,7 @@ func (s *failingStore) Put(ctx context.Context, meta jetstream.ObjectMeta, r io.
 // putAttempts refusals the error says so.
 func TestPutFileRetries(t *testing.T) {
 	s := startServer(t)
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := jsbus.New(nc, jsbus.ConnConfig{}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := c.Setup(ctx, jsbus.StreamConfig{}); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := setupConn(t, s, jsbus.ConnConfig{})
 	store, cleanup, err := c.ReportStore(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -181,26 +181,34 @@ func isProto(key string) bool {
 	return ok
 }
 
+// setupConn connects a test to s with cfg and declares the streams; the
+// context bounds the test's calls (a minute).
+func setupConn(t *testing.T, s *server.Server, cfg jsbus.ConnConfig) (*jsbus.Conn, context.Context) {
+	t.Helper()
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := jsbus.New(nc, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	if err := c.Setup(ctx, jsbus.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	return c, ctx
+}
+
 // TestDecoderNoEvents checks DecoderConfig.NoEvents (serve and service
 // decoder --no-events): the decoded batches are stored, the per-protocol
 // event subjects stay empty; without it they fill.
 func TestDecoderNoEvents(t *testing.T) {
 	s := startServer(t)
 	in := genCapture(t, t.TempDir(), 1000, 12, false)
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := jsbus.New(nc, jsbus.ConnConfig{}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := c.Setup(ctx, jsbus.StreamConfig{}); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := setupConn(t, s, jsbus.ConnConfig{})
 	count := func(subject string) uint64 {
 		st, err := c.JS.Stream(ctx, bus.StreamDecoded)
 		if err != nil {
