@@ -337,11 +337,16 @@ DC+=(-f "$ROOT/docs/deploy/compose.cluster.yaml")
 dc up -d >"$WORK/cluster-up.log" 2>&1 || fail "cluster up: $(tail -20 "$WORK/cluster-up.log")"
 dc ps
 MID="$WORK/mid.pcap"
-"$BIN" generate -n 20000 -seed 11 -o "$MID"
+"$BIN" generate -n 40000 -seed 11 -o "$MID"
 reference "$MID" mid
 TC=$(submit "$MID" clustered)
 same clustered mid
 log "clustered: $(printf '%.1f' "$TC")s: identical"
+# The first submission also waited for the new cluster to declare its
+# streams: time a second one, so that the fault below lands mid-capture.
+TC=$(submit "$MID" clustered2)
+same clustered2 mid
+log "clustered again: $(printf '%.1f' "$TC")s: identical"
 kill_node() {
   log "  docker kill nats3 (one of the three NATS nodes)"
   docker kill "$(dc ps -q nats3)" >/dev/null
