@@ -44,49 +44,7 @@ func CheckMessage(data []byte) error {
 	depth := 0
 	pending := 1 // items not read yet, nested ones included
 	for {
-		c := r.byte1()
-		items := 0
-		switch {
-		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
-		case c >= 0x80 && c <= 0x8f:
-			items = 2 * int(c&0x0f)
-		case c >= 0x90 && c <= 0x9f:
-			items = int(c & 0x0f)
-		case c >= 0xa0 && c <= 0xbf:
-			r.advance(int(c & 0x1f))
-		case c == 0xc4 || c == 0xd9:
-			r.advance(int(r.be(1)))
-		case c == 0xc5 || c == 0xda:
-			r.advance(int(r.be(2)))
-		case c == 0xc6 || c == 0xdb:
-			r.advance(int(r.be(4)))
-		case c == 0xc7:
-			r.advance(1 + int(r.be(1)))
-		case c == 0xc8:
-			r.advance(1 + int(r.be(2)))
-		case c == 0xc9:
-			r.advance(1 + int(r.be(4)))
-		case c == 0xca:
-			r.advance(4)
-		case c == 0xcb:
-			r.advance(8)
-		case c >= 0xcc && c <= 0xcf:
-			r.advance(1 << (c - 0xcc))
-		case c >= 0xd0 && c <= 0xd3:
-			r.advance(1 << (c - 0xd0))
-		case c >= 0xd4 && c <= 0xd8:
-			r.advance(1 + 1<<(c-0xd4))
-		case c == 0xdc:
-			items = int(r.be(2))
-		case c == 0xdd:
-			items = int(r.be(4))
-		case c == 0xde:
-			items = 2 * int(r.be(2))
-		case c == 0xdf:
-			items = 2 * int(r.be(4))
-		default:
-			r.fail(fmt.Errorf("msgpack: bad code 0x%02x", c))
-		}
+		items := r.header()
 		if r.err != nil {
 			return fmt.Errorf("bad message: %w", r.err)
 		}

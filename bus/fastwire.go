@@ -145,55 +145,60 @@ func (r *rd) isNil() bool {
 // skip passes one value of any type.
 func (r *rd) skip() {
 	for todo := 1; todo > 0 && r.err == nil; todo-- {
-		c := r.byte1()
-		switch {
-		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
-		case c >= 0x80 && c <= 0x8f:
-			todo += 2 * int(c&0x0f)
-		case c >= 0x90 && c <= 0x9f:
-			todo += int(c & 0x0f)
-		case c >= 0xa0 && c <= 0xbf:
-			r.advance(int(c & 0x1f))
-		case c == 0xc4 || c == 0xd9:
-			r.advance(int(r.be(1)))
-		case c == 0xc5 || c == 0xda:
-			r.advance(int(r.be(2)))
-		case c == 0xc6 || c == 0xdb:
-			r.advance(int(r.be(4)))
-		case c == 0xc7:
-			n := int(r.be(1))
-			r.advance(1 + n)
-		case c == 0xc8:
-			n := int(r.be(2))
-			r.advance(1 + n)
-		case c == 0xc9:
-			n := int(r.be(4))
-			r.advance(1 + n)
-		case c == 0xca:
-			r.advance(4)
-		case c == 0xcb:
-			r.advance(8)
-		case c >= 0xcc && c <= 0xcf:
-			r.advance(1 << (c - 0xcc))
-		case c >= 0xd0 && c <= 0xd3:
-			r.advance(1 << (c - 0xd0))
-		case c >= 0xd4 && c <= 0xd8:
-			r.advance(1 + 1<<(c-0xd4))
-		case c == 0xdc:
-			todo += int(r.be(2))
-		case c == 0xdd:
-			todo += int(r.be(4))
-		case c == 0xde:
-			todo += 2 * int(r.be(2))
-		case c == 0xdf:
-			todo += 2 * int(r.be(4))
-		default:
-			r.fail(fmt.Errorf("msgpack: bad code 0x%02x", c))
-		}
+		todo += r.header()
 		if todo > len(r.b) { // more items than bytes: hostile
 			r.fail(errShort)
 		}
 	}
+}
+
+// header reads the header of one value and passes its bytes, except the
+// items of an array or map: it returns how many it opens (a map's entries
+// count twice: key and value).
+func (r *rd) header() (items int) {
+	c := r.byte1()
+	switch {
+	case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+	case c >= 0x80 && c <= 0x8f:
+		return 2 * int(c&0x0f)
+	case c >= 0x90 && c <= 0x9f:
+		return int(c & 0x0f)
+	case c >= 0xa0 && c <= 0xbf:
+		r.advance(int(c & 0x1f))
+	case c == 0xc4 || c == 0xd9:
+		r.advance(int(r.be(1)))
+	case c == 0xc5 || c == 0xda:
+		r.advance(int(r.be(2)))
+	case c == 0xc6 || c == 0xdb:
+		r.advance(int(r.be(4)))
+	case c == 0xc7:
+		r.advance(1 + int(r.be(1)))
+	case c == 0xc8:
+		r.advance(1 + int(r.be(2)))
+	case c == 0xc9:
+		r.advance(1 + int(r.be(4)))
+	case c == 0xca:
+		r.advance(4)
+	case c == 0xcb:
+		r.advance(8)
+	case c >= 0xcc && c <= 0xcf:
+		r.advance(1 << (c - 0xcc))
+	case c >= 0xd0 && c <= 0xd3:
+		r.advance(1 << (c - 0xd0))
+	case c >= 0xd4 && c <= 0xd8:
+		r.advance(1 + 1<<(c-0xd4))
+	case c == 0xdc:
+		return int(r.be(2))
+	case c == 0xdd:
+		return int(r.be(4))
+	case c == 0xde:
+		return 2 * int(r.be(2))
+	case c == 0xdf:
+		return 2 * int(r.be(4))
+	default:
+		r.fail(fmt.Errorf("msgpack: bad code 0x%02x", c))
+	}
+	return 0
 }
 
 func (r *rd) advance(n int) {
