@@ -177,19 +177,7 @@ func checkFastPath(t *testing.T, in []byte) {
 	}
 	for i := 0; i+4 <= len(in); i += 4 {
 		ctl := in[i]
-		var flags uint16
-		if ctl&1 != 0 {
-			flags |= decoder.TCPSyn
-		}
-		if ctl&2 != 0 {
-			flags |= decoder.TCPAck
-		}
-		if ctl&4 != 0 {
-			flags |= decoder.TCPRst
-		}
-		if ctl&8 != 0 {
-			flags |= decoder.TCPFin
-		}
+		flags := ctlFlags(ctl)
 		fromA, cn := ctl&0x10 == 0, int(ctl>>5&1)
 		dir := 0
 		if !fromA {

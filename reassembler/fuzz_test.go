@@ -227,19 +227,7 @@ func checkStream(t *testing.T, in []byte) {
 	var sec int64
 	for i := 0; i+4 <= len(in); i += 4 {
 		ctl := in[i]
-		var flags uint16
-		if ctl&1 != 0 {
-			flags |= decoder.TCPSyn
-		}
-		if ctl&2 != 0 {
-			flags |= decoder.TCPAck
-		}
-		if ctl&4 != 0 {
-			flags |= decoder.TCPRst
-		}
-		if ctl&8 != 0 {
-			flags |= decoder.TCPFin
-		}
+		flags := ctlFlags(ctl)
 		seq := base + uint32(binary.BigEndian.Uint16(in[i+1:]))*64
 		fromA := ctl&0x10 == 0
 		pl := seqPayload(seq, flags, int(in[i+3]))
@@ -415,4 +403,16 @@ func checkStreamRecord(t *testing.T, s *Stream, fed map[uint64]sentSegment, cfg 
 			}
 		}
 	}
+}
+
+// ctlFlags maps the low four bits of a fuzz input's control byte to TCP
+// flags: SYN, ACK, RST, FIN.
+func ctlFlags(ctl byte) uint16 {
+	var flags uint16
+	for i, f := range []uint16{decoder.TCPSyn, decoder.TCPAck, decoder.TCPRst, decoder.TCPFin} {
+		if ctl&(1<<i) != 0 {
+			flags |= f
+		}
+	}
+	return flags
 }
