@@ -26,15 +26,6 @@ func lhex(t testing.TB, s string) []byte {
 	return b
 }
 
-// lcat concatenates byte slices.
-func lcat(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
 // linkNodeString renders a report node as a test-friendly string.
 func linkNodeString(n *Node) string {
 	switch n.Kind {

@@ -69,11 +69,10 @@ type Reader struct {
 	nano     bool
 
 	// pcapng
-	ifaces      []iface // interfaces of the current section
-	optBytes    int     // option bytes retained in meta
-	pending     bool    // first frame, read by NewReader, not yet returned
-	first       Frame
-	sectionSeen bool
+	ifaces   []iface // interfaces of the current section
+	optBytes int     // option bytes retained in meta
+	pending  bool    // first frame, read by NewReader, not yet returned
+	first    Frame
 }
 
 // NewReader detects the capture format from the first bytes of r (pcap in

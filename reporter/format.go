@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"slices"
-	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -183,17 +182,6 @@ func appendIP(b []byte, v []byte) []byte {
 		return netip.AddrFrom16([16]byte(v)).AppendTo(b)
 	}
 	return appendHex(b, v)
-}
-
-// appendEnum appends "Name [value]", or "Unknown [value]" for an empty name.
-func appendEnum(b []byte, name string, v uint64) []byte {
-	if name == "" {
-		name = "Unknown"
-	}
-	b = append(b, name...)
-	b = append(b, " ["...)
-	b = strconv.AppendUint(b, v, 10)
-	return append(b, ']')
 }
 
 var pow10 = [...]uint32{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000}
