@@ -708,9 +708,9 @@ var fetchStall = 2 * time.Minute
 // stall fails a download: no chunk for fetchStall (time spent writing to w
 // does not count).
 func FetchReport(ctx context.Context, c *jsbus.Conn, done *bus.ReportDone, format string, w io.Writer) error {
-	_, _, store, err := c.Buckets(ctx)
+	store, err := c.JS.ObjectStore(ctx, bus.ReportBucket)
 	if err != nil {
-		return err
+		return fmt.Errorf("open object store %s: %w", bus.ReportBucket, err)
 	}
 	for _, f := range done.Files {
 		if f.Format != format {
