@@ -21,6 +21,15 @@ type Config struct {
 	// Analyse runs the application analysis (HTTP/1.x, FTP control) on
 	// every emitted stream and emits one Message record per message.
 	Analyse bool
+	// StableFrames says that the caller keeps the bytes of every packet it
+	// gives to Add valid and unchanged until Flush has returned (a memory-
+	// mapped capture, or frames held in memory). TCP bytes taken in order
+	// are then referenced where they lie instead of being copied: the
+	// stream records hold their bytes as pieces of the frames, and
+	// StreamDir.Bytes joins them when a consumer needs them contiguous.
+	// The records are the same either way. It describes the caller, not
+	// the capture: it is not part of the capture options on the bus.
+	StableFrames bool `msgpack:"-"`
 
 	// FragTimeout is the capture-time lifetime of an unfinished datagram,
 	// counted from its first fragment (Linux ipfrag_time). Default 30 s.

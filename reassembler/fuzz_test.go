@@ -196,7 +196,8 @@ func rawSegment(fromA bool, seq uint32, flags uint16, payload []byte) []byte {
 
 // FuzzStream feeds TCP segment sequences described by the input (4 bytes
 // each: control (flags, direction, a 6 min pause before the segment,
-// which crosses the 5 min idle timeout, and an Advance after it),
+// which crosses the 5 min idle timeout, an Advance after it, and in the
+// first one StableFrames),
 // sequence offset (2 bytes, ×64, near the 2^32 wrap), length; 4 s
 // between segments otherwise) and checks: no panic, memory under the
 // caps, and every stream record exact against the segments fed (see
@@ -205,6 +206,7 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte{0x03, 0, 0, 0, 0x12, 0, 0, 0, 0x11, 0, 1, 20, 0x10, 0, 0, 10})
 	f.Add([]byte{0x10, 0, 5, 50, 0x10, 0, 0, 40, 0x03, 0, 0, 0, 0x11, 0, 9, 0})
 	f.Add([]byte{0x14, 0, 0, 0, 0x05, 255, 255, 255})
+	f.Add([]byte{0x83, 0, 0, 0, 0x12, 0, 0, 0, 0x11, 0, 1, 20, 0x10, 0, 0, 10, 0x10, 0, 0, 10, 0x50, 0, 0, 40})
 	f.Fuzz(checkStream)
 }
 
@@ -214,6 +216,9 @@ func checkStream(t *testing.T, in []byte) {
 		in = in[:4*300]
 	}
 	cfg := Config{Strict: true, Analyse: true, MaxPendingBytes: 4096, MaxStreamBytes: 2048, MaxTotalStreamBytes: 1 << 20}
+	// Bit 0x80 of the first control byte: the bytes are referenced in
+	// place (every frame fed is a buffer of its own).
+	cfg.StableFrames = len(in) > 0 && in[0]&0x80 != 0
 	r := New(cfg)
 	dec := decoder.New(decoder.Options{})
 	var p decoder.Packet
@@ -302,6 +307,7 @@ func checkStreamRecord(t *testing.T, s *Stream, fed map[uint64]sentSegment, cfg 
 	conn := int(aPort) - 40000
 	for i := range s.Dirs {
 		d := &s.Dirs[i]
+		d.Bytes() // Data, also when the record holds pieces of frames
 		fromA := (i == 0) == (s.SrcPort == aPort)
 		fail := func(format string, args ...any) {
 			t.Helper()

@@ -31,8 +31,13 @@ type feeder struct {
 }
 
 func newFeeder(t testing.TB, cfg Config) *feeder {
+	cfg.StableFrames = cfg.StableFrames || feedStable
 	return &feeder{t: t, r: New(cfg), dec: decoder.New(decoder.Options{}), sec: 1700000000}
 }
+
+// feedStable makes newFeeder's Reassemblers reference TCP bytes in place
+// (the packets fed are never changed): see TestStreamsStable.
+var feedStable bool
 
 func (f *feeder) emit(r Record) { f.out = append(f.out, r.Clone()) } // records lend their bytes until emit returns
 

@@ -116,7 +116,7 @@ func Analyse(s *Stream) []*Message {
 	if s.SrcPort == 21 || s.DstPort == 21 {
 		return analyseFTP(s)
 	}
-	if !startsHTTP(s.Dirs[0].Data) && !startsHTTP(s.Dirs[1].Data) {
+	if !startsHTTP(s.Dirs[0].Bytes()) && !startsHTTP(s.Dirs[1].Bytes()) {
 		return nil
 	}
 	var out []*Message
@@ -160,6 +160,7 @@ type span struct {
 }
 
 func spans(d *StreamDir) []span {
+	d.Bytes()
 	var out []span
 	pos, off := 0, uint64(0)
 	after := false

@@ -32,16 +32,21 @@ func (bp *pool[T]) classOf(c int) int {
 	return -1
 }
 
+// sizeFor returns the capacity of the buffer get(need) returns: the
+// smallest class that holds need elements, but at most max.
+func (bp *pool[T]) sizeFor(need int) int {
+	for _, s := range bp.class {
+		if s >= need {
+			return min(s, bp.max)
+		}
+	}
+	return bp.max
+}
+
 // get returns an empty buffer of capacity at least need: the smallest
 // class that holds need bytes, but at most max (need <= max).
 func (bp *pool[T]) get(need int) []T {
-	size := bp.max
-	for _, s := range bp.class {
-		if s >= need {
-			size = min(s, size)
-			break
-		}
-	}
+	size := bp.sizeFor(need)
 	if cls := bp.classOf(size); cls >= 0 {
 		if k := len(bp.free[cls]); k > 0 {
 			b := bp.free[cls][k-1]

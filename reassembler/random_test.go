@@ -52,7 +52,7 @@ func randomRun(t *testing.T, n int, seed int64, gen func(*rand.Rand) []byte, bod
 // Add or in Advance) and the connection starts again on the same 5-tuple,
 // SYNs with another ISN reuse it, RST and FIN end it, and the sequence
 // offsets stay close so that segments overlap, arrive in order, out of
-// order and past the pending cap.
+// order and past the pending cap; half of them with StableFrames.
 func TestStreamRandom(t *testing.T) {
 	randomRun(t, 20000, 2, func(rng *rand.Rand) []byte {
 		in := make([]byte, 4*(1+rng.Intn(100)))
@@ -88,6 +88,9 @@ func TestStreamRandom(t *testing.T) {
 			default:
 				in[i+3] = byte(rng.Intn(256))
 			}
+		}
+		if rng.Intn(2) == 0 {
+			in[0] |= 0x80 // StableFrames
 		}
 		return in
 	}, checkStream)

@@ -92,7 +92,8 @@ func New(cfg Config) *Reassembler {
 	r.tcp = tcpTable{cfg: &r.cfg, m: newConnTable(), stats: &r.stats,
 		bufs:   newPool[byte](bufClass, r.cfg.MaxStreamBytes, poolBytes),
 		segs:   newPool[Segment](listClass, r.cfg.MaxSegments, listPoolLen),
-		frames: newPool[uint64](listClass, r.cfg.MaxSegments, listPoolLen)}
+		frames: newPool[uint64](listClass, r.cfg.MaxSegments, listPoolLen),
+		pieces: newPool[piece](listClass, r.cfg.MaxSegments, listPoolLen)}
 	r.fragEmit = r.datagramDone
 	r.tcpEmit = r.streamDone
 	return r
@@ -108,7 +109,8 @@ func (r *Reassembler) Memory() (frag, tcp int) { return r.frag.mem, r.tcp.mem }
 func nanos(sec int64, nsec uint32) int64 { return sec*1e9 + int64(nsec) }
 
 // Add feeds one decoded frame. Records completed by it are passed to emit,
-// with At = fi.Index, before Add returns. p and its bytes are not kept.
+// with At = fi.Index, before Add returns. p and its bytes are not kept,
+// unless Config.StableFrames says they may be.
 func (r *Reassembler) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(Record)) {
 	r.now = nanos(fi.Sec, fi.Nsec)
 	saved := r.at
@@ -118,7 +120,7 @@ func (r *Reassembler) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(Re
 		// into the heap (no write barrier).
 		var seg segment
 		if findSegment(p, &seg) {
-			seg.frame = fi.Index
+			seg.frame, seg.stable = fi.Index, r.cfg.StableFrames
 			r.tcp.add(&seg, r.now, r.tcpEmit)
 		}
 	}
@@ -210,6 +212,7 @@ func (r *Reassembler) release() {
 	r.tcp.bufs.release()
 	r.tcp.segs.release()
 	r.tcp.frames.release()
+	r.tcp.pieces.release()
 	r.frag.bufs.release()
 }
 

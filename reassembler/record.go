@@ -149,7 +149,12 @@ func (r Record) Clone() Record {
 		c.Dirs = slices.Clone(s.Dirs)
 		for i := range c.Dirs {
 			d := &c.Dirs[i]
-			d.SHA256, d.Data = bytes.Clone(d.SHA256), bytes.Clone(d.Data)
+			d.SHA256 = bytes.Clone(d.SHA256)
+			if d.pieces != nil {
+				d.Bytes() // joined into a buffer of the clone's own
+			} else {
+				d.Data = bytes.Clone(d.Data)
+			}
 			d.Gaps, d.Frames, d.Segments = slices.Clone(d.Gaps), slices.Clone(d.Frames), slices.Clone(d.Segments)
 		}
 		r.Stream = &c

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/vmihailenco/msgpack/v5"
+
 	"github.com/pcapflow/pcapflow/decoder"
 )
 
@@ -75,6 +77,9 @@ type segment struct {
 	data     []byte
 	claimed  uint32 // payload length the headers state
 	frame    uint64
+	// stable: data lies in a frame the caller keeps (Config.StableFrames),
+	// not in a reassembled datagram's reused buffer.
+	stable bool
 }
 
 func (s *segment) key() (connKey, int) {
@@ -149,11 +154,11 @@ type conn struct {
 
 const connOverhead = 512
 
-func (c *conn) memory() int {
+func (tt *tcpTable) memory(c *conn) int {
 	m := connOverhead
 	for i := range c.h {
 		h := &c.h[i]
-		m += cap(h.data.b) + h.pendSize + 24*cap(h.segs) + 8*cap(h.frames) + 16*cap(h.gaps)
+		m += h.data.held(tt) + h.pendSize + 24*cap(h.segs) + 8*cap(h.frames) + 16*cap(h.gaps)
 	}
 	return m
 }
@@ -171,6 +176,8 @@ type tcpTable struct {
 	// (classes of listClass entries, and MaxSegments).
 	segs   pool[Segment]
 	frames pool[uint64]
+	// pieces holds the piece lists of ended streams (StableFrames).
+	pieces pool[piece]
 	// free holds ended connections for reuse (at most freeConns).
 	free []*conn
 }
@@ -193,27 +200,92 @@ var bufClass = []int{2 << 10, 8 << 10, 32 << 10, 128 << 10, 512 << 10, 2 << 20}
 // poolBytes bounds the capacity kept in the stream buffer pool.
 const poolBytes = 32 << 20
 
+// store holds the kept bytes of a direction: copied into one buffer, or,
+// with StableFrames, as the list of pieces of frames they lie in (no copy).
+// A direction whose piece list reaches MaxSegments entries (tiny segments)
+// joins its pieces into a buffer and copies from then on, so that the list
+// stays bounded.
 type store struct {
-	b []byte // kept bytes
+	b      []byte  // copied bytes (nil while pieces are kept)
+	pieces []piece // the bytes in place, in order
+	n      int     // bytes kept
 }
 
-func (tt *tcpTable) appendStore(s *store, b []byte) {
+// piece is a run of kept bytes that lie in a frame: at is the index in
+// the kept bytes of b[0].
+type piece struct {
+	b  []byte
+	at int
+}
+
+// appendStore keeps b, which lies in a stable frame when stable.
+func (tt *tcpTable) appendStore(s *store, b []byte, stable bool) {
+	if tt.cfg.StableFrames && s.b == nil {
+		if k := len(s.pieces); k < tt.cfg.MaxSegments {
+			if !stable {
+				b = append([]byte(nil), b...) // a datagram's buffer is reused
+			}
+			s.pieces = append(tt.pieces.grow(s.pieces, k+1), piece{b: b[:len(b):len(b)], at: s.n})
+			s.n += len(b)
+			return
+		}
+		s.b = s.join(tt.bufs.get(s.n + len(b)))
+		tt.pieces.put(s.pieces)
+		s.pieces = nil
+	}
 	s.b = append(tt.bufs.grow(s.b, len(s.b)+len(b)), b...)
+	s.n = len(s.b)
+}
+
+// join appends the kept bytes to dst.
+func (s *store) join(dst []byte) []byte {
+	if s.b != nil {
+		return append(dst, s.b...)
+	}
+	for _, p := range s.pieces {
+		dst = append(dst, p.b...)
+	}
+	return dst
+}
+
+// held is the memory the kept bytes count for against the caps: the
+// buffer a copying direction would have (pieces count as if copied, so
+// that the caps end the same streams either way).
+func (s *store) held(tt *tcpTable) int {
+	if s.b != nil || s.n == 0 {
+		return cap(s.b)
+	}
+	return tt.bufs.sizeFor(s.n)
 }
 
 // equal reports whether the kept bytes at index i equal b (false when
 // they are not all kept).
 func (s *store) equal(i int, b []byte) bool {
-	if i+len(b) > len(s.b) {
+	if i+len(b) > s.n {
 		return false
 	}
-	return string(s.b[i:i+len(b)]) == string(b)
+	if s.b != nil {
+		return string(s.b[i:i+len(b)]) == string(b)
+	}
+	// The last piece that starts at or before i, then onwards.
+	k := sort.Search(len(s.pieces), func(k int) bool { return s.pieces[k].at > i }) - 1
+	for ; len(b) > 0; k++ {
+		p := s.pieces[k]
+		from := i - p.at
+		m := min(len(p.b)-from, len(b))
+		if string(p.b[from:from+m]) != string(b[:m]) {
+			return false
+		}
+		b, i = b[m:], i+m
+	}
+	return true
 }
 
 // retire hands a direction's buffers to the pools once the records being
 // emitted, which may lend it, are out (see Reassembler.flushOut).
 func (tt *tcpTable) retire(h *half) {
 	tt.bufs.retire(h.data.b)
+	tt.pieces.retire(h.data.pieces)
 	tt.segs.retire(h.segs)
 	tt.frames.retire(h.frames)
 	h.data, h.segs, h.frames = store{}, nil, nil
@@ -407,7 +479,7 @@ func (tt *tcpTable) add(s *segment, now int64, emit func(*conn, string)) {
 		tt.end(c, "fin", emit)
 		return
 	}
-	m := c.memory()
+	m := tt.memory(c)
 	tt.mem += m - c.mem
 	c.mem = m
 	for tt.mem > tt.cfg.MaxTotalStreamBytes && len(tt.heap) > 0 {
@@ -438,16 +510,33 @@ func (tt *tcpTable) inOrder(h *half, s *segment) bool {
 	if len(data) == 0 {
 		return true
 	}
-	n, ns, nf := len(h.data.b), len(h.segs), len(h.frames)
-	if s.seq != h.base+uint32(h.next) || n+len(data) > cap(h.data.b) || n+len(data) > tt.cfg.MaxStreamBytes ||
+	n, ns, nf := h.data.n, len(h.segs), len(h.frames)
+	if s.seq != h.base+uint32(h.next) || n+len(data) > tt.cfg.MaxStreamBytes ||
 		ns >= cap(h.segs) || ns >= tt.cfg.MaxSegments {
+		return false
+	}
+	// Within the memory held (the buffer's room; for pieces, the room of
+	// the buffer a copying direction would have: the memory figure stays
+	// as it is), in place (a stable frame and a piece list with room) or
+	// copied.
+	if n+len(data) > h.data.held(tt) {
+		return false
+	}
+	inPlace := h.data.b == nil && tt.cfg.StableFrames
+	if k := len(h.data.pieces); inPlace && (!s.stable || k >= cap(h.data.pieces) || k >= tt.cfg.MaxSegments) {
 		return false
 	}
 	newFrame := nf == 0 || h.lastFrame != s.frame
 	if newFrame && (nf >= cap(h.frames) || nf >= tt.cfg.MaxSegments) {
 		return false
 	}
-	h.data.b = append(h.data.b, data...)
+	if inPlace {
+		h.data.pieces = append(h.data.pieces, piece{b: data[:len(data):len(data)], at: n})
+		h.data.n = n + len(data)
+	} else {
+		h.data.b = append(h.data.b, data...)
+		h.data.n = len(h.data.b)
+	}
 	h.segs = append(h.segs, Segment{Frame: s.frame, Offset: h.next, Len: uint32(len(data))})
 	if newFrame {
 		h.frames = append(h.frames, s.frame)
@@ -505,7 +594,7 @@ func (tt *tcpTable) segment(h *half, s *segment) {
 			}
 		}
 		if len(data) > 0 {
-			tt.data(h, uint64(rel), data, s.frame)
+			tt.data(h, uint64(rel), data, s.frame, s.stable)
 		}
 	}
 	if fin && h.prov {
@@ -518,7 +607,7 @@ func (tt *tcpTable) segment(h *half, s *segment) {
 }
 
 // data places bytes at stream offset off.
-func (tt *tcpTable) data(h *half, off uint64, data []byte, frame uint64) {
+func (tt *tcpTable) data(h *half, off uint64, data []byte, frame uint64, stable bool) {
 	end := off + uint64(len(data))
 	if off < h.next {
 		h.retrans++
@@ -535,7 +624,7 @@ func (tt *tcpTable) data(h *half, off uint64, data []byte, frame uint64) {
 		off = h.next
 	}
 	if off == h.next {
-		tt.deliver(h, data, frame)
+		tt.deliver(h, data, frame, stable)
 		tt.drain(h)
 		return
 	}
@@ -618,7 +707,7 @@ func (tt *tcpTable) compare(h *half, off uint64, b []byte) {
 		return
 	}
 	i := off - h.gapBytes
-	if i+uint64(len(b)) > uint64(len(h.data.b)) {
+	if i+uint64(len(b)) > uint64(h.data.n) {
 		return
 	}
 	if !h.data.equal(int(i), b) {
@@ -628,21 +717,26 @@ func (tt *tcpTable) compare(h *half, off uint64, b []byte) {
 	}
 }
 
-func (tt *tcpTable) deliver(h *half, b []byte, frame uint64) {
+func (tt *tcpTable) deliver(h *half, b []byte, frame uint64, stable bool) {
 	// While the whole stream is kept, its bytes are its identity: the
 	// SHA-256 is computed from them at the end. Once it outgrows
 	// MaxStreamBytes, the hash runs over what was kept, then over every
 	// further byte.
 	if h.hash != nil {
 		h.hash.Write(b)
-	} else if len(h.data.b)+len(b) > tt.cfg.MaxStreamBytes {
+	} else if h.data.n+len(b) > tt.cfg.MaxStreamBytes {
 		h.hash = sha256.New()
-		h.hash.Write(h.data.b)
+		if h.data.b != nil {
+			h.hash.Write(h.data.b)
+		}
+		for _, p := range h.data.pieces {
+			h.hash.Write(p.b)
+		}
 		h.hash.Write(b)
 	}
-	if room := tt.cfg.MaxStreamBytes - len(h.data.b); room > 0 {
+	if room := tt.cfg.MaxStreamBytes - h.data.n; room > 0 {
 		n := min(room, len(b))
-		tt.appendStore(&h.data, b[:n])
+		tt.appendStore(&h.data, b[:n], stable)
 		if n < len(b) {
 			h.trunc = true
 		}
@@ -698,7 +792,8 @@ func (tt *tcpTable) drain(h *half) {
 		h.pending = h.pending[1:]
 		h.pendSize -= len(p.data)
 		if e := p.off + uint64(len(p.data)); e > h.next {
-			tt.deliver(h, p.data[h.next-p.off:], p.frame)
+			// Buffered bytes are copies of their own: stable.
+			tt.deliver(h, p.data[h.next-p.off:], p.frame, true)
 		}
 	}
 	if len(h.pending) == 0 {
@@ -836,6 +931,37 @@ type StreamDir struct {
 	OutOfOrder      int       `msgpack:"out_of_order"`
 	Overlaps        int       `msgpack:"overlaps"`
 	Differs         bool      `msgpack:"overlap_differs"`
+
+	// pieces holds Data, when it is nil, as the pieces of the frames it
+	// lies in (Config.StableFrames): see Bytes.
+	pieces []piece
+}
+
+// Bytes returns the direction's kept bytes (Data), contiguous. With
+// Config.StableFrames a record holds them as pieces of the frames they lie
+// in, and Data is nil until Bytes joins them into a buffer of their own
+// (once: Data then holds them). Read the bytes through Bytes.
+func (d *StreamDir) Bytes() []byte {
+	if d.pieces != nil {
+		n := 0
+		for _, p := range d.pieces {
+			n += len(p.b)
+		}
+		b := make([]byte, 0, n)
+		for _, p := range d.pieces {
+			b = append(b, p.b...)
+		}
+		d.Data, d.pieces = b, nil
+	}
+	return d.Data
+}
+
+// EncodeMsgpack encodes the direction with its bytes joined (Bytes): the
+// wire form does not depend on how the record held them.
+func (d StreamDir) EncodeMsgpack(enc *msgpack.Encoder) error {
+	d.Bytes()
+	type plain StreamDir // the same fields, without this method
+	return enc.Encode((*plain)(&d))
 }
 
 // streamBlock holds a Stream record with its directions and addresses:
@@ -867,11 +993,13 @@ func (c *conn) record(reason string) *Stream {
 		// The record lends the working buffer, which goes back to the
 		// pool once the record is out (see Reassembler.flushOut).
 		d.Length, d.Data, d.Truncated = h.length, h.data.b, h.trunc
-		if len(d.Data) == 0 {
+		if h.data.b == nil && h.data.n > 0 {
+			d.Data, d.pieces = nil, h.data.pieces
+		} else if len(d.Data) == 0 {
 			d.Data = nil
-		}
-		if d.Data == nil && h.length > 0 {
-			d.Data = []byte{}
+			if h.length > 0 {
+				d.Data = []byte{}
+			}
 		}
 		if h.hash != nil {
 			d.SHA256 = h.hash.Sum(nil)
@@ -909,9 +1037,10 @@ func (s *Stream) Fields(t *decoder.Tree) {
 		t.Bool("fin", d.FIN)
 		t.Bool("rst", d.RST)
 		t.Uint("length", uint64(d.Length))
+		data := d.Bytes()
 		sum := d.SHA256
 		if sum == nil {
-			e := sha256.Sum256(d.Data)
+			e := sha256.Sum256(data)
 			sum = e[:]
 		}
 		t.Bytes("sha256", sum)
@@ -929,7 +1058,7 @@ func (s *Stream) Fields(t *decoder.Tree) {
 		t.Uint("overlaps", uint64(d.Overlaps))
 		t.Bool("overlap_differs", d.Differs)
 		t.Bool("truncated", d.Truncated)
-		t.Bytes("data", d.Data)
+		t.Bytes("data", data)
 		t.Close()
 	}
 }

@@ -389,3 +389,22 @@ func TestStreamAnyOrderWithHandshake(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamsStable runs the stream tests with StableFrames: the bytes
+// referenced in the frames give the same records as the bytes copied.
+func TestStreamsStable(t *testing.T) {
+	feedStable = true
+	t.Cleanup(func() { feedStable = false })
+	for name, test := range map[string]func(*testing.T){
+		"InOrderHTTP":           TestStreamInOrderHTTP,
+		"AnyOrder":              TestStreamAnyOrder,
+		"GapStrict":             TestStreamGapStrict,
+		"RetransmissionDiffers": TestStreamRetransmissionDiffers,
+		"MidConnection":         TestStreamMidConnection,
+		"HugeGap":               TestStreamHugeGap,
+		"FTPControl":            TestFTPControl,
+		"AnyOrderWithHandshake": TestStreamAnyOrderWithHandshake,
+	} {
+		t.Run(name, test)
+	}
+}

@@ -36,7 +36,10 @@ func generated(b testing.TB, n int) []benchFrame {
 // BenchmarkPipeline compares, on the same generated frames in the same
 // run, decoding alone with decoding followed by the stateful cores, and
 // reports the ratio of their speeds (the goal for "full" is >= 0.60).
-// Sub-benchmarks: full (reassembly of IPv4, IPv6 and TCP + tracing),
+// Sub-benchmarks: full (reassembly of IPv4, IPv6 and TCP + tracing, the
+// TCP bytes referenced in the frames held in memory, as the inline engine
+// does on a mapped capture file), full-copy (the same, TCP bytes copied,
+// as for a capture read from a pipe and in the bus services),
 // trace (tracing only), frag (IPv4/IPv6 reassembly only), tcp (TCP stream
 // reassembly only). Run with -benchtime=3x: the 1,000,000-frame generated
 // capture per pass (held in memory: 2.8 GB peak RSS, about 25 s in all),
@@ -67,7 +70,8 @@ func BenchmarkPipeline(b *testing.B) {
 		ra    *reassembler.Config
 		trace bool
 	}{
-		{"full", &reassembler.Config{}, true},
+		{"full", &reassembler.Config{StableFrames: true}, true},
+		{"full-copy", &reassembler.Config{}, true},
 		{"trace", nil, true},
 		{"frag", &reassembler.Config{IPv4: true, IPv6: true}, false},
 		{"tcp", &reassembler.Config{TCP: true}, false},
@@ -144,17 +148,25 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 }
 
-// BenchmarkFullPath is the decode + reassemble + trace path alone (for
-// profiling): b.N passes over 50,000 generated frames. PCAPFLOW_BENCH_KEEP
-// sets the reassembler's MaxStreamBytes.
+// BenchmarkFullPath is the decode + reassemble + trace path alone, as
+// BenchmarkPipeline's full pass (for profiling): b.N passes over the
+// generated frames (200,000, or PCAPFLOW_BENCH_FRAMES), each with a new
+// Reassembler and Tracer. PCAPFLOW_BENCH_KEEP sets the reassembler's
+// MaxStreamBytes; PCAPFLOW_BENCH_COPY=1 copies the TCP bytes (no
+// StableFrames).
 func BenchmarkFullPath(b *testing.B) {
-	frames := generated(b, 50_000)
+	n := 200_000
+	if v, err := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_FRAMES")); err == nil && v > 0 {
+		n = v
+	}
+	frames := generated(b, n)
 	dec := decoder.New(decoder.Options{})
 	var p decoder.Packet
 	keep, _ := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_KEEP"))
+	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		ra := reassembler.New(reassembler.Config{MaxStreamBytes: keep})
+		ra := reassembler.New(reassembler.Config{MaxStreamBytes: keep, StableFrames: os.Getenv("PCAPFLOW_BENCH_COPY") == ""})
 		tr := New(Config{})
 		emitR := func(reassembler.Record) {}
 		emitF := func(*Flow) {}
