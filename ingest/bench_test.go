@@ -3,6 +3,9 @@ package ingest
 import (
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -33,8 +36,14 @@ func benchCaptures(tb testing.TB, n int) (pcap, pcapng []byte) {
 // state.
 func TestNextAllocs(t *testing.T) {
 	pcap, pcapng := benchCaptures(t, 1200)
-	for name, data := range map[string][]byte{"pcap": pcap, "pcapng": pcapng} {
-		r, err := NewReader(bytes.NewReader(data), name, ReaderOptions{})
+	for name, data := range map[string][]byte{"pcap": pcap, "pcapng": pcapng, "pcap-mem": pcap, "pcapng-mem": pcapng} {
+		var r *Reader
+		var err error
+		if strings.HasSuffix(name, "-mem") {
+			r, err = NewReaderBytes(data, name, ReaderOptions{})
+		} else {
+			r, err = NewReader(bytes.NewReader(data), name, ReaderOptions{})
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,16 +63,15 @@ func TestNextAllocs(t *testing.T) {
 	}
 }
 
-func benchRead(b *testing.B, data []byte) {
+// benchRead reads data b.N times with the Reader open returns.
+func benchRead(b *testing.B, data []byte, open func() (*Reader, error)) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	frames := 0
 	var f Frame
-	br := bytes.NewReader(data)
 	b.ResetTimer()
 	for range b.N {
-		br.Reset(data)
-		r, err := NewReader(br, "bench", ReaderOptions{})
+		r, err := open()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -82,14 +90,71 @@ func benchRead(b *testing.B, data []byte) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(frames), "ns/frame")
 }
 
+// streamed opens a stream Reader over data for benchRead.
+func streamed(data []byte) func() (*Reader, error) {
+	br := bytes.NewReader(data)
+	return func() (*Reader, error) {
+		br.Reset(data)
+		return NewReader(br, "bench", ReaderOptions{})
+	}
+}
+
+// inMemory opens a Reader over data itself (NewReaderBytes) for benchRead.
+func inMemory(data []byte) func() (*Reader, error) {
+	return func() (*Reader, error) { return NewReaderBytes(data, "bench", ReaderOptions{}) }
+}
+
+// mappedFile writes data to a file and opens it with OpenMapped for
+// benchRead, closing the previous Reader's mapping first.
+func mappedFile(b *testing.B, data []byte) func() (*Reader, error) {
+	path := filepath.Join(b.TempDir(), "bench.cap")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	var last io.Closer
+	b.Cleanup(func() {
+		if last != nil {
+			last.Close()
+		}
+	})
+	return func() (*Reader, error) {
+		if last != nil {
+			last.Close()
+		}
+		r, c, err := OpenMapped(path, ReaderOptions{})
+		last = c
+		if err == nil && !r.Stable() {
+			b.Fatal("OpenMapped gave a stream Reader")
+		}
+		return r, err
+	}
+}
+
 const benchFrames = 100_000
 
 func BenchmarkReadPcap(b *testing.B) {
 	pcap, _ := benchCaptures(b, benchFrames)
-	benchRead(b, pcap)
+	benchRead(b, pcap, streamed(pcap))
 }
 
 func BenchmarkReadPcapNG(b *testing.B) {
 	_, pcapng := benchCaptures(b, benchFrames)
-	benchRead(b, pcapng)
+	benchRead(b, pcapng, streamed(pcapng))
+}
+
+func BenchmarkReadPcapMem(b *testing.B) {
+	pcap, _ := benchCaptures(b, benchFrames)
+	benchRead(b, pcap, inMemory(pcap))
+}
+
+func BenchmarkReadPcapNGMem(b *testing.B) {
+	_, pcapng := benchCaptures(b, benchFrames)
+	benchRead(b, pcapng, inMemory(pcapng))
+}
+
+// BenchmarkReadMapped reads a pcap file through OpenMapped (a new mapping
+// each time, page cache warm).
+func BenchmarkReadMapped(b *testing.B) {
+	pcap, _ := benchCaptures(b, benchFrames)
+	benchRead(b, pcap, mappedFile(b, pcap))
 }

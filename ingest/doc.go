@@ -53,6 +53,50 @@
 // Meta is owned by the Reader and grows as Next reads further pcapng
 // sections and interfaces (up to fixed limits on their number and size).
 //
+// # Stable frames: reading from memory
+//
+// NewReaderBytes reads a capture held in a []byte, and OpenMapped a file
+// through a read-only shared memory mapping (mmap, on unix). Frames, Meta,
+// offsets and errors are exactly those of NewReader and Open, but nothing
+// is copied: every Frame.Data is a slice of the memory (capacity clipped to
+// its length) and stays valid, unchanged, after later calls to Next, until
+// the memory is released; Reader.Stable reports true. Ownership: the
+// caller owns the []byte given to NewReaderBytes and must not modify it
+// while frames are in use; the mapping of OpenMapped belongs to the Closer
+// it returns, and every Frame.Data dies when it is closed, so a consumer
+// that keeps frames (a reassembler referencing payload instead of copying
+// it) must finish with them, or copy them, before calling Close. Data is
+// read-only: writing to it faults.
+//
+//	r, closer, err := ingest.OpenMapped("trace.pcap", ingest.ReaderOptions{})
+//	...
+//	defer closer.Close() // after the last use of any Frame.Data
+//	if r.Stable() {
+//		// keep f.Data across calls to Next
+//	}
+//
+// OpenMapped falls back to Open (a stream Reader, Stable false) for "-",
+// pipes, FIFOs, /dev/stdin and other files that are not regular, empty
+// files, where mmap fails, and on systems other than unix: check Stable,
+// not the path.
+//
+// The one hazard of a mapping: if another process truncates the file while
+// it is mapped, reading the bytes past the new end (in Next, or in any
+// Frame.Data) raises SIGBUS, which crashes the program. Writing over the
+// file in place silently changes frames already returned. To turn the
+// crash into an error, defer GuardFault in every goroutine that touches
+// mapped frames:
+//
+//	func consume(frames <-chan ingest.Frame) (err error) {
+//		defer ingest.GuardFault(&err)() // note the ()
+//		...
+//	}
+//
+// The error names the file and wraps ErrFileChanged: "read capture
+// t.pcap: at offset 40: file changed while being read (truncated by
+// another process?)". Only faults inside a live mapping are caught; any
+// other panic goes on.
+//
 // # Bad input
 //
 // Input that is not a capture fails in NewReader with ErrNotCapture. A

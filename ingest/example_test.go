@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/pcapflow/pcapflow/ingest"
 )
@@ -42,4 +44,31 @@ func ExampleNewReader() {
 	// frame 1: 1700000000.123456000 (6 digits) link 1, 60 of 60 bytes
 	// frame 2: 1700000001.987654321 (9 digits) link 101, 40 of 1500 bytes
 	// read capture notes.txt: not a pcap or pcapng file (starts with 48 54 54 50)
+}
+
+func ExampleOpenMapped() {
+	path := filepath.Join(os.TempDir(), "example-openmapped.pcap")
+	defer os.Remove(path)
+	var capture bytes.Buffer
+	w, _ := ingest.NewPcapWriter(&capture, ingest.PcapWriterOptions{LinkType: ingest.LinkRaw})
+	w.WritePacket(1700000000, 0, 3, []byte{1, 2, 3})
+	w.WritePacket(1700000001, 0, 2, []byte{4, 5})
+	os.WriteFile(path, capture.Bytes(), 0o600)
+
+	r, closer, err := ingest.OpenMapped(path, ingest.ReaderOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer closer.Close() // unmaps: after the last use of any Frame.Data
+
+	// Stable: each Frame.Data outlives the next call to Next.
+	var kept [][]byte
+	var f ingest.Frame
+	for r.Next(&f) == nil {
+		kept = append(kept, f.Data)
+	}
+	fmt.Println(r.Stable(), kept)
+	// Output:
+	// true [[1 2 3] [4 5]]
 }

@@ -23,7 +23,8 @@ type Frame struct {
 	// Interface is the pcapng interface id (0 for pcap).
 	Interface uint32
 	// Data holds the captured bytes. Owned by whoever produced the Frame
-	// (for a Reader: valid until the next call to Next).
+	// (for a Reader: valid until the next call to Next, or, when
+	// Reader.Stable reports true, until its memory is released).
 	Data []byte
 }
 

@@ -12,9 +12,12 @@ import (
 // checkStream reads data to the end and asserts the Reader's invariants:
 // no panic, every frame has CapLen == len(Data) <= MaxRecord and a valid
 // Nsec, indexes count from 1, the loop ends, and every failure is an
-// *Error.
+// *Error. NewReaderBytes must read data exactly as NewReader does, with
+// frames that are slices of data (checkBytesReader).
 func checkStream(t *testing.T, data []byte) {
+	checkBytesReader(t, data, ReaderOptions{StrictSnapLen: true})
 	for _, max := range []uint32{0, 200} {
+		checkBytesReader(t, data, ReaderOptions{MaxRecord: max})
 		limit := max
 		if limit == 0 {
 			limit = DefaultMaxRecord

@@ -90,8 +90,7 @@ func (r *Reader) openPcap(head []byte) error {
 	if m.LinkTypeRaw&pcapLinkTypeReserved != 0 {
 		return r.fail(0, 0, because(ErrBadHeader, "bad pcap file header: reserved bits set in link-type field 0x%08x", m.LinkTypeRaw))
 	}
-	r.br.Discard(pcapHeaderLen)
-	r.off = pcapHeaderLen
+	r.skip(pcapHeaderLen)
 	r.linkType = m.LinkType
 	if m.SnapLen <= r.max {
 		r.snapLen = m.SnapLen
@@ -101,6 +100,9 @@ func (r *Reader) openPcap(head []byte) error {
 
 // nextRecord reads one pcap record into f.
 func (r *Reader) nextRecord(f *Frame) error {
+	if r.br == nil {
+		r.warmAhead()
+	}
 	start := r.off
 	h, err := r.peek(pcapRecordLen)
 	if err != nil {
@@ -126,12 +128,10 @@ func (r *Reader) nextRecord(f *Frame) error {
 		if err != nil {
 			return r.failAt(start, short("record", int64(capLen), int64(len(rec)-pcapRecordLen), err))
 		}
-		r.br.Discard(n)
-		r.off += int64(n)
+		r.skip(n)
 		data = rec[pcapRecordLen:n:n]
 	} else {
-		r.br.Discard(pcapRecordLen)
-		r.off += pcapRecordLen
+		r.skip(pcapRecordLen)
 		d, k, err := r.readCopy(int(capLen))
 		if err != nil {
 			return r.failAt(start, short("record", int64(capLen), int64(k), err))

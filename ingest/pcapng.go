@@ -183,6 +183,9 @@ func (r *Reader) openPcapNG() error {
 // nextBlock reads blocks until a packet block, which it puts into f.
 func (r *Reader) nextBlock(f *Frame) error {
 	for {
+		if r.br == nil {
+			r.warmAhead()
+		}
 		start := r.off
 		h, err := r.peek(blockHeaderLen)
 		if err != nil {
@@ -405,8 +408,7 @@ func (r *Reader) endBlock(start int64, typ, length uint32) error {
 	if tl := r.u32(t); tl != length {
 		return r.failAt(start, because(ErrBadBlock, "bad %s: trailing length %d does not match leading length %d", blockName(typ), tl, length))
 	}
-	r.br.Discard(blockTrailerLen)
-	r.off += blockTrailerLen
+	r.skip(blockTrailerLen)
 	return nil
 }
 
@@ -510,13 +512,11 @@ func (r *Reader) packetData(start int64, typ, length, dataOff, capLen uint32) ([
 		if tl := r.u32(blk[length-blockTrailerLen:]); tl != length {
 			return nil, r.failAt(start, because(ErrBadBlock, "bad %s: trailing length %d does not match leading length %d", blockName(typ), tl, length))
 		}
-		r.br.Discard(int(length))
-		r.off += int64(length)
+		r.skip(int(length))
 		end := dataOff + capLen
 		return blk[dataOff:end:end], nil
 	}
-	r.br.Discard(int(dataOff))
-	r.off += int64(dataOff)
+	r.skip(int(dataOff))
 	data, k, err := r.readCopy(int(capLen))
 	if err != nil {
 		return nil, r.failAt(start, short(blockName(typ), int64(length), int64(dataOff)+int64(k), err))

@@ -48,9 +48,18 @@ type ReaderOptions struct {
 // single reused record buffer: memory does not grow with the capture.
 //
 // The Data slice of a Frame filled by Next is owned by the Reader and is
-// valid only until the next call to Next; copy it to keep it.
+// valid only until the next call to Next; copy it to keep it. A Reader
+// over memory (NewReaderBytes, OpenMapped) is the exception: there Stable
+// reports true and Data is a slice of that memory, unchanged until the
+// memory is released.
 type Reader struct {
+	// The input is either br (a stream) or, when br is nil, mem: the
+	// unread rest of an in-memory capture, which the byte primitives
+	// (peek, skip, discard, read, readCopy) slice instead of copying.
 	br     *bufio.Reader
+	mem    []byte
+	warm   int64 // input offset up to which warmAhead touched mem
+	sink   byte  // keeps warmAhead's loads
 	name   string
 	max    uint32
 	strict bool
@@ -86,8 +95,25 @@ type Reader struct {
 // first section's interfaces before frame 1; an error found there is
 // returned by the first call to Next.
 func NewReader(r io.Reader, name string, opts ReaderOptions) (*Reader, error) {
+	rd := newReader(name, opts)
+	rd.br = bufio.NewReaderSize(r, bufSize)
+	return rd.open()
+}
+
+// NewReaderBytes is NewReader over the capture held in b: same frames,
+// Meta, offsets and errors, for any input. The Reader never copies frame
+// bytes and never writes to b: every Frame.Data is a slice of b (with its
+// capacity clipped to its length) that stays valid as long as b does, so
+// Stable reports true. b must not change while the Reader or the frames
+// are in use.
+func NewReaderBytes(b []byte, name string, opts ReaderOptions) (*Reader, error) {
+	rd := newReader(name, opts)
+	rd.mem = b[:len(b):len(b)]
+	return rd.open()
+}
+
+func newReader(name string, opts ReaderOptions) *Reader {
 	rd := &Reader{
-		br:     bufio.NewReaderSize(r, bufSize),
 		name:   name,
 		max:    opts.MaxRecord,
 		strict: opts.StrictSnapLen,
@@ -96,8 +122,12 @@ func NewReader(r io.Reader, name string, opts ReaderOptions) (*Reader, error) {
 		rd.max = DefaultMaxRecord
 	}
 	rd.meta.Name = name
+	return rd
+}
 
-	head, err := rd.br.Peek(4)
+// open detects the format and reads the file header (see NewReader).
+func (rd *Reader) open() (*Reader, error) {
+	head, err := rd.peek(4)
 	if len(head) < 4 {
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, rd.fail(0, 0, err)
@@ -117,6 +147,12 @@ func NewReader(r io.Reader, name string, opts ReaderOptions) (*Reader, error) {
 	return rd, nil
 }
 
+// Stable reports whether the Data of every Frame returned by Next stays
+// valid, unchanged, after later calls to Next: true for a Reader over
+// memory (NewReaderBytes, or OpenMapped until its Closer is called), false
+// for a stream Reader, whose Data is valid only until the next Next.
+func (r *Reader) Stable() bool { return r.br == nil }
+
 // Open opens the capture at path ("-" reads standard input) and returns a
 // Reader over it and the Closer to call when done.
 func Open(path string, opts ReaderOptions) (*Reader, io.Closer, error) {
@@ -131,6 +167,11 @@ func Open(path string, opts ReaderOptions) (*Reader, io.Closer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return openStream(f, path, opts)
+}
+
+// openStream is Open for the open file f; it closes f on failure.
+func openStream(f *os.File, path string, opts ReaderOptions) (*Reader, io.Closer, error) {
 	r, err := NewReader(f, path, opts)
 	if err != nil {
 		f.Close()
@@ -147,7 +188,7 @@ func (nopCloser) Close() error { return nil }
 // the capture, and otherwise an *Error (wrapping one of the Err sentinels
 // or an I/O error) that says where the capture went wrong; after any
 // error, Next keeps returning it. f.Data aliases the Reader's buffer and
-// is valid until the next call to Next.
+// is valid until the next call to Next (longer when Stable).
 func (r *Reader) Next(f *Frame) error {
 	if r.pending {
 		r.pending = false
@@ -213,8 +254,18 @@ func short(what string, need, have int64, err error) error {
 	return fmt.Errorf("read %s: %w", what, err)
 }
 
+// The byte primitives below work on either input: the bufio.Reader, or
+// the in-memory rest r.mem, where they return and advance slices with the
+// same results (bytes, counts, io.EOF) as bufio over a bytes.Reader.
+
 // peek returns the next n bytes without consuming them (n <= bufSize).
 func (r *Reader) peek(n int) ([]byte, error) {
+	if r.br == nil {
+		if n <= len(r.mem) {
+			return r.mem[:n:n], nil
+		}
+		return r.mem, io.EOF
+	}
 	p, err := r.br.Peek(n)
 	if len(p) == n {
 		return p, nil
@@ -225,8 +276,49 @@ func (r *Reader) peek(n int) ([]byte, error) {
 	return p, err
 }
 
+// warmAhead, over memory, loads one byte of every cache line in the
+// 32 KiB past the read position, in batches of 16 KiB. The
+// position of each record depends on the previous one's length, so that
+// reading headers alone chases pointers through memory with a cache miss
+// each; these loads are independent of each other, so the memory system
+// streams them ahead of the parser (as the bufio copy does for a stream).
+func (r *Reader) warmAhead() {
+	const ahead, line = 32 << 10, 64
+	if r.warm-r.off >= ahead/2 {
+		return
+	}
+	end := r.off + min(ahead, int64(len(r.mem)))
+	w := max(r.warm, r.off)
+	x := r.sink
+	for ; w < end; w += line {
+		x ^= r.mem[w-r.off]
+	}
+	r.warm, r.sink = w, x
+}
+
+// skip consumes n bytes that a successful peek returned.
+func (r *Reader) skip(n int) {
+	if r.br == nil {
+		r.mem = r.mem[n:]
+	} else {
+		r.br.Discard(n)
+	}
+	r.off += int64(n)
+}
+
 // discard consumes n bytes; it returns how many it could.
 func (r *Reader) discard(n int64) (int64, error) {
+	if r.br == nil {
+		if n <= int64(len(r.mem)) {
+			r.mem = r.mem[n:]
+			r.off += n
+			return n, nil
+		}
+		k := int64(len(r.mem))
+		r.mem = r.mem[k:]
+		r.off += k
+		return k, io.EOF
+	}
 	var done int64
 	for done < n {
 		chunk := n - done
@@ -246,26 +338,39 @@ func (r *Reader) discard(n int64) (int64, error) {
 // read consumes n bytes and returns them. Up to bufSize bytes are returned
 // in place, from the bufio buffer (no copy); they stay valid until the
 // next read from r.br, so a caller must not read again while it needs
-// them. Larger reads go to the record buffer (see readCopy).
+// them. Larger reads go to the record buffer (see readCopy). On a short
+// input, read consumes nothing and readCopy what there is.
 func (r *Reader) read(n int) ([]byte, int, error) {
 	if n > bufSize {
 		return r.readCopy(n)
 	}
-	p, err := r.br.Peek(n)
-	if len(p) < n {
-		if err == nil {
-			err = io.ErrUnexpectedEOF
-		}
+	p, err := r.peek(n)
+	if err != nil {
 		return nil, len(p), err
 	}
-	r.br.Discard(n)
-	r.off += int64(n)
+	r.skip(n)
 	return p[:n:n], n, nil
 }
 
 // readCopy reads n bytes into the record buffer, growing it as needed (the
-// callers bound n), and returns them.
+// callers bound n), and returns them. Over memory it copies nothing and
+// returns the n bytes in place.
 func (r *Reader) readCopy(n int) ([]byte, int, error) {
+	if r.br == nil {
+		if n <= len(r.mem) {
+			b := r.mem[:n:n]
+			r.mem = r.mem[n:]
+			r.off += int64(n)
+			return b, n, nil
+		}
+		k := len(r.mem)
+		r.mem = r.mem[k:]
+		r.off += int64(k)
+		if k == 0 {
+			return nil, 0, io.EOF
+		}
+		return nil, k, io.ErrUnexpectedEOF
+	}
 	if cap(r.buf) < n {
 		c := 2 * cap(r.buf)
 		if c < 2048 {

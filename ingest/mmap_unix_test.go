@@ -1,0 +1,106 @@
+//go:build unix
+
+package ingest
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const mappingSupported = true
+
+// TestGuardFault truncates a mapped capture after reading it: touching the
+// frames then faults, and GuardFault turns that into an error naming the
+// file.
+func TestGuardFault(t *testing.T) {
+	ps := genPackets(9, 64, 1000, 1400, 0)
+	path := filepath.Join(t.TempDir(), "shrinks.pcap")
+	if err := os.WriteFile(path, pcapBytes(t, PcapWriterOptions{LinkType: LinkEthernet}, ps), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, c, err := OpenMapped(path, ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var frames [][]byte
+	for {
+		var f Frame
+		if err := r.Next(&f); err != nil {
+			if err != io.EOF {
+				t.Fatal(err)
+			}
+			break
+		}
+		frames = append(frames, f.Data)
+	}
+	sum := func() (n int, err error) {
+		defer GuardFault(&err)()
+		for _, d := range frames {
+			for _, b := range d {
+				n += int(b)
+			}
+		}
+		return n, nil
+	}
+	if _, err := sum(); err != nil {
+		t.Fatalf("before truncation: %v", err)
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = sum()
+	var e *Error
+	if !errors.Is(err, ErrFileChanged) || !errors.As(err, &e) || e.File != path || !strings.Contains(err.Error(), path+": ") || !strings.Contains(err.Error(), "changed while being read") {
+		t.Fatalf("after truncation: error %v, want an *Error for %s wrapping ErrFileChanged", err, path)
+	}
+	if e.Offset < pcapHeaderLen {
+		t.Errorf("fault at offset %d, inside the file header that was read", e.Offset)
+	}
+	t.Log(err)
+}
+
+// TestOpenMappedFIFO: a FIFO is read as a stream, as Open does.
+func TestOpenMappedFIFO(t *testing.T) {
+	pcap := pcapBytes(t, PcapWriterOptions{LinkType: LinkRaw}, genPackets(2, 5, 40, 100, 0))
+	path := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		w, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err == nil {
+			_, err = w.Write(pcap)
+			w.Close()
+		}
+		done <- err
+	}()
+	r, c, err := OpenMapped(path, ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if r.Stable() {
+		t.Error("FIFO: Stable() true")
+	}
+	want, _, _ := readAll(t, pcap, ReaderOptions{})
+	got := collect(t, r, nil, 100)
+	if len(got.frames) != len(want) || got.end != "EOF" {
+		t.Errorf("FIFO: %d frames, end %q; want %d, EOF", len(got.frames), got.end, len(want))
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("writer stuck")
+	}
+}
