@@ -632,7 +632,7 @@ func (tt *tcpTable) data(h *half, off uint64, data []byte, frame uint64, stable 
 		h.ooo++
 		tt.stats.OutOfOrder++
 	}
-	tt.buffer(h, off, data, frame)
+	tt.buffer(h, off, data, frame, stable)
 	if h.prov && h.pendSize > tt.cfg.MaxPendingBytes {
 		tt.settle(h)
 	}
@@ -754,8 +754,15 @@ func (tt *tcpTable) deliver(h *half, b []byte, frame uint64, stable bool) {
 	h.next += uint64(len(b))
 }
 
-// buffer stores out-of-order bytes, first wins against buffered ones.
-func (tt *tcpTable) buffer(h *half, off uint64, data []byte, frame uint64) {
+// buffer stores out-of-order bytes, first wins against buffered ones:
+// copies, or the bytes in place when they lie in a stable frame.
+func (tt *tcpTable) buffer(h *half, off uint64, data []byte, frame uint64, stable bool) {
+	keep := func(b []byte) []byte {
+		if stable {
+			return b[:len(b):len(b)]
+		}
+		return append([]byte(nil), b...)
+	}
 	end := off + uint64(len(data))
 	pos := off
 	var add []pend
@@ -765,7 +772,7 @@ func (tt *tcpTable) buffer(h *half, off uint64, data []byte, frame uint64) {
 			continue
 		}
 		if p.off > pos {
-			add = append(add, pend{pos, append([]byte(nil), data[pos-off:p.off-off]...), frame})
+			add = append(add, pend{pos, keep(data[pos-off : p.off-off]), frame})
 		}
 		lo, hi := max(pos, p.off), min(end, pe)
 		if string(p.data[lo-p.off:hi-p.off]) != string(data[lo-off:hi-off]) {
@@ -776,7 +783,7 @@ func (tt *tcpTable) buffer(h *half, off uint64, data []byte, frame uint64) {
 		pos = hi
 	}
 	if pos < end {
-		add = append(add, pend{pos, append([]byte(nil), data[pos-off:]...), frame})
+		add = append(add, pend{pos, keep(data[pos-off:]), frame})
 	}
 	for _, p := range add {
 		i := sort.Search(len(h.pending), func(i int) bool { return h.pending[i].off > p.off })
@@ -792,7 +799,8 @@ func (tt *tcpTable) drain(h *half) {
 		h.pending = h.pending[1:]
 		h.pendSize -= len(p.data)
 		if e := p.off + uint64(len(p.data)); e > h.next {
-			// Buffered bytes are copies of their own: stable.
+			// Buffered bytes are copies of their own or lie in a stable
+			// frame: stable either way.
 			tt.deliver(h, p.data[h.next-p.off:], p.frame, true)
 		}
 	}

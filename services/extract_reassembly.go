@@ -11,6 +11,7 @@ import (
 
 	"github.com/pcapflow/pcapflow/bus"
 	"github.com/pcapflow/pcapflow/decoder"
+	"github.com/pcapflow/pcapflow/ingest"
 	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
 	"github.com/pcapflow/pcapflow/tracer"
@@ -37,13 +38,17 @@ type stateful struct {
 }
 
 // newStateful returns nil when neither reassembly nor tracing is asked.
-func newStateful(o *ExtractOptions, w reporter.Writer) *stateful {
+// stable says the frames stay valid until the end (a mapped capture): the
+// reassembler then references TCP bytes in place.
+func newStateful(o *ExtractOptions, w reporter.Writer, stable bool) *stateful {
 	if !o.reassemblyOn() && o.Trace == nil {
 		return nil
 	}
 	s := &stateful{w: w}
 	if o.reassemblyOn() {
-		s.ra = reassembler.New(o.Reassembly)
+		cfg := o.Reassembly
+		cfg.StableFrames = stable
+		s.ra = reassembler.New(cfg)
 	}
 	if o.Trace != nil {
 		s.tr = tracer.New(*o.Trace)
@@ -88,6 +93,13 @@ func (s *stateful) advance() {
 	if s.tr != nil {
 		s.tr.Advance(s.last.Sec, s.last.Nsec, s.last.Index, s.emitF)
 	}
+}
+
+// flushGuarded is flush on another goroutine than the one guarding the
+// capture's mapping (see ingest.GuardFault).
+func (s *stateful) flushGuarded() (err error) {
+	defer ingest.GuardFault(&err)()
+	return s.flush()
 }
 
 // flush ends the capture: what is still open is emitted, then the

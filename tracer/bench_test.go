@@ -40,9 +40,10 @@ func generated(b testing.TB, n int) []benchFrame {
 // TCP bytes referenced in the frames held in memory, as the inline engine
 // does on a mapped capture file), full-copy (the same, TCP bytes copied,
 // as for a capture read from a pipe and in the bus services),
-// trace (tracing only), frag (IPv4/IPv6 reassembly only), tcp (TCP stream
-// reassembly only). Run with -benchtime=3x: the 1,000,000-frame generated
-// capture per pass (held in memory: 2.8 GB peak RSS, about 25 s in all),
+// trace (tracing only), frag (IPv4/IPv6 reassembly only), tcp and
+// tcp-copy (TCP stream reassembly only, referencing or copying). Run with
+// -benchtime=3x: the 1,000,000-frame generated capture per pass (held in
+// memory: 2.8 GB peak RSS, about 30 s in all),
 // 200,000 frames with -short, or PCAPFLOW_BENCH_FRAMES; the fastest pass
 // of each kind counts. ns/frame and allocs/frame are of the fastest pass;
 // cpu-ratio compares process CPU times, steadier on a shared machine.
@@ -74,7 +75,8 @@ func BenchmarkPipeline(b *testing.B) {
 		{"full-copy", &reassembler.Config{}, true},
 		{"trace", nil, true},
 		{"frag", &reassembler.Config{IPv4: true, IPv6: true}, false},
-		{"tcp", &reassembler.Config{TCP: true}, false},
+		{"tcp", &reassembler.Config{TCP: true, StableFrames: true}, false},
+		{"tcp-copy", &reassembler.Config{TCP: true}, false},
 	}
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {

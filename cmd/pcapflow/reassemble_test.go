@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pcapflow/pcapflow/decoder/craft"
 )
 
 func corpusFile(t *testing.T, name string) string {
@@ -119,5 +122,40 @@ func TestExtractReassemblyFlags(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, nil, "extract", in, "--strict", "-o", "-"); code != 2 {
 		t.Errorf("--strict alone: exit %d, want 2", code)
+	}
+}
+
+// TestVerbsMappedEqualStream: the reassemble, analyse and extract verbs
+// give the same report for a capture file (mapped: TCP bytes referenced in
+// place) and for the same bytes on standard input (read as a stream and
+// copied), on a generated capture with every kind of traffic.
+func TestVerbsMappedEqualStream(t *testing.T) {
+	var buf bytes.Buffer
+	if err := craft.Generate(&buf, craft.GenerateOptions{Seed: 9, Frames: 6000, MaxBody: 40_000}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "gen.pcap")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"reassemble", "--proto", "ipv4,ipv6,tcp", "--strict", "-f", "json"},
+		{"analyse", "-f", "tree"},
+		{"extract", "--ipv4", "--ipv6", "--tcp", "--strict", "--trace", "-f", "plist", "-o", "-"},
+	} {
+		code, fromFile, errOut := runCLI(t, nil, append([]string{args[0], path}, args[1:]...)...)
+		if code != 0 {
+			t.Fatalf("%q on a file: exit %d: %s", args, code, errOut)
+		}
+		code, fromStdin, errOut := runCLI(t, buf.Bytes(), append([]string{args[0], "-"}, args[1:]...)...)
+		if code != 0 {
+			t.Fatalf("%q on stdin: exit %d: %s", args, code, errOut)
+		}
+		if !strings.Contains(fromFile, "Stream ") && args[0] != "analyse" || len(fromFile) < 1000 {
+			t.Fatalf("%q: no streams in %d bytes", args, len(fromFile))
+		}
+		if fromFile != fromStdin {
+			t.Errorf("%q: file and stdin reports differ (%d and %d bytes)", args, len(fromFile), len(fromStdin))
+		}
 	}
 }
