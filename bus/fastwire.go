@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -19,6 +20,9 @@ type rd struct {
 	b   []byte
 	i   int
 	err error
+
+	spanBuf []LayerSpan   // see spans
+	protos  [8]protoCache // see proto
 }
 
 func (r *rd) fail(err error) {
@@ -222,25 +226,131 @@ func (r *rd) raw() []byte {
 	return r.b[start:r.i]
 }
 
-func (r *rd) frameField(k string, f *Frame) bool {
+// The fields of a DecodedFrame, numbered in the order the services write
+// them (a Frame has the first nine), and their keys as written: each with
+// its fixstr header.
+const (
+	fIndex = iota
+	fSec
+	fNsec
+	fDigits
+	fCapLen
+	fOrigLen
+	fLinkType
+	fIface
+	fData
+	fChain
+	fLayers
+	fError
+	fFragment
+	fStopped
+	numFrameFields = fData + 1
+)
+
+var frameKeys = [...]string{
+	fIndex: keyIndex, fSec: keySec, fNsec: keyNsec, fDigits: keyDigits, fCapLen: keyCapLen, fOrigLen: keyOrigLen,
+	fLinkType: keyLinkType, fIface: keyIface, fData: keyData,
+	fChain: "\xa5chain", fLayers: "\xa6layers", fError: "\xa5error", fFragment: "\xa8fragment", fStopped: "\xa7stopped",
+}
+
+// fieldOf numbers a key of a DecodedFrame (-1 for an unknown key).
+func fieldOf(k string) int {
 	switch k {
 	case "index":
-		f.Index = r.uint()
+		return fIndex
 	case "sec":
-		f.Sec = r.int()
+		return fSec
 	case "nsec":
-		f.Nsec = uint32(r.uint())
+		return fNsec
 	case "digits":
-		f.Digits = uint8(r.uint())
+		return fDigits
 	case "caplen":
-		f.CapLen = uint32(r.uint())
+		return fCapLen
 	case "origlen":
-		f.OrigLen = uint32(r.uint())
+		return fOrigLen
 	case "linktype":
-		f.LinkType = uint32(r.uint())
+		return fLinkType
 	case "iface":
-		f.Interface = uint32(r.uint())
+		return fIface
 	case "data":
+		return fData
+	case "chain":
+		return fChain
+	case "layers":
+		return fLayers
+	case "error":
+		return fError
+	case "fragment":
+		return fFragment
+	case "stopped":
+		return fStopped
+	}
+	return -1
+}
+
+// field reads the key of the pos-th entry of a frame's map and numbers it:
+// the key the services write there is matched as bytes, any other is
+// read and looked up (so keys in any order still read).
+func (r *rd) field(pos int) int {
+	if pos < len(frameKeyWords) && len(r.b)-r.i >= 9 {
+		// Every key with its header fits in 9 bytes: one 8-byte load and
+		// a byte compare it.
+		kw := &frameKeyWords[pos]
+		if binary.LittleEndian.Uint64(r.b[r.i:])&kw.mask == kw.word && (kw.n <= 8 || r.b[r.i+8] == kw.last) {
+			r.i += kw.n
+			return pos
+		}
+	} else if pos < len(frameKeys) {
+		if k := frameKeys[pos]; len(r.b)-r.i >= len(k) && string(r.b[r.i:r.i+len(k)]) == k {
+			r.i += len(k)
+			return pos
+		}
+	}
+	return fieldOf(string(r.str()))
+}
+
+// keyWord is an encoded key as field compares it: its first 8 bytes
+// (little-endian, masked to its length), its length and its 9th byte.
+type keyWord struct {
+	word, mask uint64
+	n          int
+	last       byte
+}
+
+var frameKeyWords = func() (ws [len(frameKeys)]keyWord) {
+	for i, k := range frameKeys {
+		if len(k) > 9 {
+			panic("bus: key " + k + " longer than 9 bytes")
+		}
+		var b [9]byte
+		copy(b[:], k)
+		n := min(len(k), 8)
+		ws[i] = keyWord{word: binary.LittleEndian.Uint64(b[:]), mask: ^uint64(0) >> (64 - 8*n), n: len(k), last: b[8]}
+	}
+	return ws
+}()
+
+// frameField reads the value of field id of a Frame; it reports false
+// for the fields a Frame does not have, leaving the value unread.
+func (r *rd) frameField(id int, f *Frame) bool {
+	switch id {
+	case fIndex:
+		f.Index = r.uint()
+	case fSec:
+		f.Sec = r.int()
+	case fNsec:
+		f.Nsec = uint32(r.uint())
+	case fDigits:
+		f.Digits = uint8(r.uint())
+	case fCapLen:
+		f.CapLen = uint32(r.uint())
+	case fOrigLen:
+		f.OrigLen = uint32(r.uint())
+	case fLinkType:
+		f.LinkType = uint32(r.uint())
+	case fIface:
+		f.Interface = uint32(r.uint())
+	case fData:
 		f.Data = r.bin()
 	default:
 		return false
@@ -286,18 +396,21 @@ func DecodeFrameBatch(data []byte, b *FrameBatch) error {
 				break
 			}
 			m := r.arrLen()
-			if m > len(data) {
+			if m > len(data)-r.i { // a frame takes a byte at least
 				r.fail(errShort)
 				break
 			}
+			if cap(frames) < m {
+				frames = make([]Frame, 0, m)
+			}
 			for ; m > 0 && r.err == nil; m-- {
-				var f Frame
-				for k := r.mapLen(); k > 0 && r.err == nil; k-- {
-					if !r.frameField(string(r.str()), &f) {
+				frames = append(frames, Frame{})
+				f := &frames[len(frames)-1]
+				for k, pos := r.mapLen(), 0; k > 0 && r.err == nil; k, pos = k-1, pos+1 {
+					if id := r.field(pos); id >= numFrameFields || !r.frameField(id, f) {
 						r.skip()
 					}
 				}
-				frames = append(frames, f)
 			}
 		default:
 			r.skip()
@@ -345,9 +458,12 @@ func DecodeDecodedBatch(data []byte, b *DecodedBatch) error {
 				break
 			}
 			m := r.arrLen()
-			if m > len(data) {
+			if m > len(data)-r.i { // a frame takes a byte at least
 				r.fail(errShort)
 				break
+			}
+			if cap(frames) < m {
+				frames = make([]DecodedFrame, 0, m)
 			}
 			for ; m > 0 && r.err == nil; m-- {
 				frames = append(frames, DecodedFrame{})
@@ -365,13 +481,13 @@ func DecodeDecodedBatch(data []byte, b *DecodedBatch) error {
 }
 
 func (r *rd) decodedFrame(f *DecodedFrame) {
-	for k := r.mapLen(); k > 0 && r.err == nil; k-- {
-		key := r.str()
-		if r.frameField(string(key), &f.Frame) {
+	for k, pos := r.mapLen(), 0; k > 0 && r.err == nil; k, pos = k-1, pos+1 {
+		id := r.field(pos)
+		if r.frameField(id, &f.Frame) {
 			continue
 		}
-		switch string(key) {
-		case "layers":
+		switch id {
+		case fLayers:
 			if r.isNil() {
 				continue
 			}
@@ -380,20 +496,20 @@ func (r *rd) decodedFrame(f *DecodedFrame) {
 				r.fail(fmt.Errorf("decode decoded batch: %d layers, more than %d", m, decoder.MaxLayers))
 				return
 			}
-			f.Layers = make([]LayerSpan, m)
+			f.Layers = r.spans(m)
 			for i := range f.Layers {
 				if r.arrLen() != 4 {
 					r.fail(errors.New("decode decoded batch: a layer is not [proto, off, hdr, end]"))
 					return
 				}
-				p, ok := protoByKey[string(r.str())]
+				p, ok := r.proto(i)
 				if !ok && r.err == nil {
 					r.fail(errors.New("decode decoded batch: unknown protocol"))
 					return
 				}
 				f.Layers[i] = LayerSpan{Proto: p, Off: uint32(r.uint()), Hdr: uint32(r.uint()), End: uint32(r.uint())}
 			}
-		case "error":
+		case fError:
 			if !r.isNil() {
 				f.Error = &LayerError{}
 				if v := r.raw(); r.err == nil {
@@ -402,14 +518,54 @@ func (r *rd) decodedFrame(f *DecodedFrame) {
 					}
 				}
 			}
-		case "fragment":
+		case fFragment:
 			f.Fragment = r.bool()
-		case "stopped":
+		case fStopped:
 			f.Stopped = r.bool()
 		default: // chain, tree and what later versions add
 			r.skip()
 		}
 	}
+}
+
+// spanChunk is the number of layer spans allocated at once for the frames
+// of a batch.
+const spanChunk = 1024
+
+// spans returns room for m layer spans of one frame, carved from a chunk
+// shared by the frames of the message (one allocation for many frames).
+func (r *rd) spans(m int) []LayerSpan {
+	if m == 0 {
+		return []LayerSpan{}
+	}
+	if cap(r.spanBuf)-len(r.spanBuf) < m {
+		r.spanBuf = make([]LayerSpan, 0, max(m, spanChunk))
+	}
+	n := len(r.spanBuf)
+	r.spanBuf = r.spanBuf[:n+m]
+	return r.spanBuf[n : n+m : n+m]
+}
+
+// proto reads the protocol key of the i-th layer of a frame. Consecutive
+// frames mostly have the same protocols at the same depths: the key read
+// last at each of the first depths is compared before the map is asked.
+func (r *rd) proto(i int) (decoder.Proto, bool) {
+	k := r.str()
+	if i < len(r.protos) {
+		if c := &r.protos[i]; c.key != "" && string(k) == c.key {
+			return c.p, true
+		}
+	}
+	p, ok := protoByKey[string(k)]
+	if ok && i < len(r.protos) {
+		r.protos[i] = protoCache{key: p.Key(), p: p}
+	}
+	return p, ok
+}
+
+type protoCache struct {
+	key string
+	p   decoder.Proto
 }
 
 // AppendFrameBatch appends the msgpack encoding of b to dst, as
@@ -431,29 +587,113 @@ func AppendFrameBatch(dst []byte, b *FrameBatch) []byte {
 	}
 	w.arrLen(len(b.Frames))
 	for i := range b.Frames {
-		f := &b.Frames[i]
-		w.mapLen(9)
-		w.str("index")
-		w.uint(f.Index)
-		w.str("sec")
-		w.int(f.Sec)
-		w.str("nsec")
-		w.uint(uint64(f.Nsec))
-		w.str("digits")
-		w.uint(uint64(f.Digits))
-		w.str("caplen")
-		w.uint(uint64(f.CapLen))
-		w.str("origlen")
-		w.uint(uint64(f.OrigLen))
-		w.str("linktype")
-		w.uint(uint64(f.LinkType))
-		w.str("iface")
-		w.uint(uint64(f.Interface))
-		w.str("data")
-		w.bin(f.Data)
+		w.frame(&b.Frames[i])
 	}
 	return w.b
 }
+
+// The keys of a Frame as msgpack.Marshal writes them, each with its fixstr
+// header, and the fixmap header of the frame's 9 fields before the first.
+const (
+	keyFrameIndex = "\x89" + keyIndex
+	keyIndex      = "\xa5index"
+	keySec        = "\xa3sec"
+	keyNsec       = "\xa4nsec"
+	keyDigits     = "\xa6digits"
+	keyCapLen     = "\xa6caplen"
+	keyOrigLen    = "\xa7origlen"
+	keyLinkType   = "\xa8linktype"
+	keyIface      = "\xa5iface"
+	keyData       = "\xa4data"
+)
+
+// frame appends one Frame of a FrameBatch.
+func (w *wr) frame(f *Frame) {
+	w.b = append(w.b, keyFrameIndex...)
+	w.uint(f.Index)
+	w.b = append(w.b, keySec...)
+	w.int(f.Sec)
+	w.b = append(w.b, keyNsec...)
+	w.uint(uint64(f.Nsec))
+	w.b = append(w.b, keyDigits...)
+	w.uint(uint64(f.Digits))
+	w.b = append(w.b, keyCapLen...)
+	w.uint(uint64(f.CapLen))
+	w.b = append(w.b, keyOrigLen...)
+	w.uint(uint64(f.OrigLen))
+	w.b = append(w.b, keyLinkType...)
+	w.uint(uint64(f.LinkType))
+	w.b = append(w.b, keyIface...)
+	w.uint(uint64(f.Interface))
+	w.b = append(w.b, keyData...)
+	w.bin(f.Data)
+}
+
+// FrameBatchWriter encodes a FrameBatch frame by frame, straight from each
+// frame's bytes into one buffer (no []Frame, no copy of the frame data
+// but the one into the message): Bytes returns what AppendFrameBatch
+// writes for the same batch. The zero value is ready after Reset.
+//
+// The buffer is the caller's: Reset hands it in, Bytes returns the
+// message inside it, and Buffer gives it back for the next batch once
+// the message is no longer used.
+type FrameBatchWriter struct {
+	w       wr
+	capture string
+	head    int // bytes reserved in front of the frames for the batch fields
+	n       int
+	pre     wr
+}
+
+// frameBatchHead bounds the encoding of a FrameBatch's fields before its
+// frames, capture id aside: a fixmap header, the keys "v", "capture",
+// "seq" and "frames" with their headers (19 bytes), two integers of at
+// most 9 bytes, a str header of at most 5 and an array header of at most 5.
+const frameBatchHead = 1 + 19 + 9 + 9 + 5 + 5
+
+// Reset starts a batch of capture in buf (its contents are dropped).
+func (fw *FrameBatchWriter) Reset(buf []byte, capture string) {
+	fw.head = frameBatchHead + len(capture)
+	if cap(buf) < fw.head {
+		buf = make([]byte, 0, max(fw.head, 4096))
+	}
+	fw.w.b = buf[:fw.head]
+	fw.capture = capture
+	fw.n = 0
+}
+
+// Add appends one frame; f.Data is copied into the message.
+func (fw *FrameBatchWriter) Add(f *Frame) {
+	fw.w.frame(f)
+	fw.n++
+}
+
+// Len returns the number of frames added since Reset.
+func (fw *FrameBatchWriter) Len() int { return fw.n }
+
+// Bytes writes the batch's fields (version v, the capture given to Reset,
+// sequence seq) in front of its frames and returns the whole message: a
+// slice of the buffer, valid until the next Reset.
+func (fw *FrameBatchWriter) Bytes(v int, seq uint64) []byte {
+	p := &fw.pre
+	p.b = p.b[:0]
+	p.mapLen(4)
+	p.str("v")
+	p.int(int64(v))
+	p.str("capture")
+	p.str(fw.capture)
+	p.str("seq")
+	p.uint(seq)
+	p.str("frames")
+	p.arrLen(fw.n)
+	start := fw.head - len(p.b)
+	copy(fw.w.b[start:], p.b)
+	return fw.w.b[start:]
+}
+
+// Buffer returns the writer's buffer, emptied, to be handed to Reset
+// again once the message Bytes returned is no longer used.
+func (fw *FrameBatchWriter) Buffer() []byte { return fw.w.b[:0] }
 
 // wr appends msgpack values.
 type wr struct{ b []byte }

@@ -3,6 +3,7 @@ package bus
 import (
 	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -162,5 +163,92 @@ func TestAppendFrameBatch(t *testing.T) {
 	lib, _ := msgpack.Marshal(&in)
 	if len(lib) != len(data) {
 		t.Logf("library encoding %d bytes, fast %d", len(lib), len(data))
+	}
+}
+
+// TestFrameBatchWriter: the writer encodes the same bytes as
+// AppendFrameBatch, for any capture id length and batch size, with its
+// buffer reused from one batch to the next.
+func TestFrameBatchWriter(t *testing.T) {
+	frames := []Frame{
+		{Index: 1, Sec: -1, Nsec: 999999999, Digits: 9, CapLen: 3, OrigLen: 70000, LinkType: 1, Data: []byte{1, 2, 3}},
+		{Index: 200, Sec: -200, Nsec: 65535, Digits: 6, CapLen: 70000, OrigLen: 1<<32 - 1, LinkType: 113, Interface: 256, Data: bytes.Repeat([]byte{7}, 70000)},
+		{Index: 1 << 40, Sec: -1 << 40, Nsec: 31, CapLen: 300, Data: bytes.Repeat([]byte{9}, 300)},
+		{Index: 127, Sec: 1 << 40, Data: []byte{}},
+		{Index: 128, Sec: -40000, Data: nil},
+	}
+	var fw FrameBatchWriter
+	var buf []byte
+	for _, capture := range []string{"c", strings.Repeat("x", 64)} {
+		for _, n := range []int{0, 1, 5, 16, 300} {
+			in := FrameBatch{V: Version, Capture: capture, Seq: uint64(n) << 30, Frames: []Frame{}}
+			fw.Reset(buf, capture)
+			for i := 0; i < n; i++ {
+				f := frames[i%len(frames)]
+				f.Index = uint64(i)
+				in.Frames = append(in.Frames, f)
+				fw.Add(&f)
+			}
+			if fw.Len() != n {
+				t.Fatalf("Len %d, want %d", fw.Len(), n)
+			}
+			got := fw.Bytes(in.V, in.Seq)
+			if want := AppendFrameBatch(nil, &in); !bytes.Equal(got, want) {
+				t.Fatalf("capture %q, %d frames: writer and AppendFrameBatch differ", capture, n)
+			}
+			buf = fw.Buffer()
+		}
+	}
+}
+
+// TestDecodeKeysInAnyOrder: the readers match the keys the services write
+// at their usual places as bytes; a message with the same fields in
+// another order (here sorted by name, integers re-encoded) reads the same.
+func TestDecodeKeysInAnyOrder(t *testing.T) {
+	resort := func(t *testing.T, v any) []byte {
+		t.Helper()
+		data, err := msgpack.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var generic map[string]any
+		if err := msgpack.Unmarshal(data, &generic); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		enc := msgpack.NewEncoder(&buf)
+		enc.SetSortMapKeys(true)
+		if err := enc.Encode(generic); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(buf.Bytes(), data) {
+			t.Fatal("the keys kept their order")
+		}
+		return buf.Bytes()
+	}
+	in := sampleDecodedBatch()
+	in.Frames = append(in.Frames, in.Frames...) // the fast path again after the slow one
+	var want, got DecodedBatch
+	data, _ := msgpack.Marshal(in)
+	if err := DecodeDecodedBatch(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := DecodeDecodedBatch(resort(t, in), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&got, &want) {
+		t.Fatalf("decoded batch, sorted keys: got %+v\nwant %+v", got, want)
+	}
+
+	src := &FrameBatch{V: 1, Capture: "c1", Seq: 4, Frames: []Frame{in.Frames[0].Frame, {Index: 2, Sec: -1, Data: bytes.Repeat([]byte{7}, 300)}}}
+	var fbWant, fbGot FrameBatch
+	if err := DecodeFrameBatch(AppendFrameBatch(nil, src), &fbWant); err != nil {
+		t.Fatal(err)
+	}
+	if err := DecodeFrameBatch(resort(t, src), &fbGot); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fbGot, fbWant) {
+		t.Fatalf("frame batch, sorted keys: got %+v want %+v", fbGot, fbWant)
 	}
 }

@@ -80,41 +80,47 @@ func ingestPaced(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture s
 		return st, err
 	}
 
+	// Each batch is encoded straight from the reader's buffer into its
+	// message; the ingestWindow messages in flight keep their buffers
+	// until pub.Wait says they are stored, then the buffers are reused.
 	var f ingest.Frame
 	readErr := r.Next(&f)
-	batch := bus.FrameBatch{V: bus.Version, Capture: capture}
+	bufs := make([][]byte, ingestWindow)
+	var fw bus.FrameBatchWriter
+	fw.Reset(bufs[0], capture)
 	var size int
 	var last ingest.Frame
 	inflight := 0
 	flush := func() error {
-		if len(batch.Frames) == 0 {
+		if fw.Len() == 0 {
 			return nil
 		}
 		st.Batches++
-		batch.Seq = st.Batches
+		seq := st.Batches
 		if pace != nil {
-			if err := pace(ctx, batch.Seq); err != nil {
+			if err := pace(ctx, seq); err != nil {
 				return err
 			}
 		}
-		data := bus.AppendFrameBatch(make([]byte, 0, size+128*len(batch.Frames)+64), &batch) // at most 108 bytes of fields a frame
-		_ = pub.Publish(bus.FramesBatch(capture), bus.MsgID(capture, 0, "frames", batch.Seq, ""), data)
-		batch.Frames = batch.Frames[:0]
+		_ = pub.Publish(bus.FramesBatch(capture), bus.MsgID(capture, 0, "frames", seq, ""), fw.Bytes(bus.Version, seq))
+		bufs[inflight] = fw.Buffer()
 		size = 0
 		inflight++
 		if inflight >= ingestWindow {
 			inflight = 0
-			return pub.Wait(ctx)
+			if err := pub.Wait(ctx); err != nil {
+				return err
+			}
 		}
+		fw.Reset(bufs[inflight], capture)
 		return nil
 	}
 	for readErr == nil {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		bf := bus.FrameOf(&f)
-		bf.Data = append([]byte(nil), f.Data...) // the reader reuses its buffer
-		batch.Frames = append(batch.Frames, bf)
+		bf := bus.FrameOf(&f) // Data aliases the reader's buffer until fw.Add copies it
+		fw.Add(&bf)
 		size += len(f.Data)
 		st.Frames++
 		st.Bytes += uint64(len(f.Data))

@@ -95,7 +95,7 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 	g, gctx := errgroup.WithContext(rctx)
 	g.Go(func() error {
 		return readOrdered(gctx, c, bus.StreamDecoded, []string{bus.DecodedAll(capture)}, 8<<20, func(msg jetstream.Msg) (bool, error) {
-			b := &bus.DecodedBatch{}
+			b := m.free.decoded()
 			if err := bus.DecodeDecodedBatch(msg.Data(), b); err != nil {
 				return false, fmt.Errorf("report %s: bad decoded batch on %s: %w", capture, msg.Subject(), err)
 			}
@@ -105,7 +105,7 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 	if joinFrames {
 		g.Go(func() error {
 			return readOrdered(gctx, c, bus.StreamFrames, []string{bus.FramesBatch(capture)}, 8<<20, func(msg jetstream.Msg) (bool, error) {
-				b := &bus.FrameBatch{}
+				b := m.free.frames()
 				if err := bus.DecodeFrameBatch(msg.Data(), b); err != nil {
 					return false, fmt.Errorf("report %s: bad frame batch: %w", capture, err)
 				}
@@ -191,11 +191,59 @@ type merger struct {
 	tree    decoder.Tree
 	name    []byte
 	frames  []*bus.DecodedFrame
+	popped  []*bus.DecodedBatch // the batches of frames
 	pending []outRecord
 	builder reporter.Builder
 	ftree   decoder.Tree
 	pkt     decoder.Packet
 	onBatch func(uint64)
+	free    batchPool
+}
+
+// batchPool recycles the batches the merger has rendered: the readers
+// decode the next messages into them, reusing their frame slices.
+type batchPool struct {
+	dec chan *bus.DecodedBatch
+	fb  chan *bus.FrameBatch
+}
+
+func newBatchPool() batchPool {
+	return batchPool{dec: make(chan *bus.DecodedBatch, 16), fb: make(chan *bus.FrameBatch, 16)}
+}
+
+func (p batchPool) decoded() *bus.DecodedBatch {
+	select {
+	case b := <-p.dec:
+		return b
+	default:
+		return &bus.DecodedBatch{}
+	}
+}
+
+func (p batchPool) frames() *bus.FrameBatch {
+	select {
+	case b := <-p.fb:
+		return b
+	default:
+		return &bus.FrameBatch{}
+	}
+}
+
+// put gives back a rendered batch (nil is ignored). Its frames still
+// point into the message it was read from until it is reused.
+func (p batchPool) put(d *bus.DecodedBatch, f *bus.FrameBatch) {
+	if d != nil {
+		select {
+		case p.dec <- d:
+		default:
+		}
+	}
+	if f != nil {
+		select {
+		case p.fb <- f:
+		default:
+		}
+	}
 }
 
 type outRecord struct {
@@ -207,7 +255,7 @@ type outRecord struct {
 }
 
 func newMerger(capture string, parts int, st *CaptureState) *merger {
-	m := &merger{capture: capture, parts: parts, st: st, rs: &reportStats{}}
+	m := &merger{capture: capture, parts: parts, st: st, rs: &reportStats{}, free: newBatchPool()}
 	m.dec = make([]*reorder[*bus.DecodedBatch], parts)
 	for i := range m.dec {
 		m.dec[i] = newReorder[*bus.DecodedBatch]()
@@ -302,8 +350,10 @@ func (m *merger) render(out reportOutput, onFrame func(*bus.DecodedFrame)) (bool
 	if m.onBatch != nil {
 		m.onBatch(m.dec[0].next)
 	}
+	m.popped = m.popped[:0]
 	for _, r := range m.dec {
 		pb := r.pop()
+		m.popped = append(m.popped, pb)
 		if pb.End != nil {
 			end = pb.End
 		}
@@ -311,9 +361,22 @@ func (m *merger) render(out reportOutput, onFrame func(*bus.DecodedFrame)) (bool
 			m.frames = append(m.frames, &pb.Frames[i])
 		}
 	}
+	var fb *bus.FrameBatch
+	defer func() {
+		// What the frames point to is rendered: the batches can take
+		// the next messages (an end marker's batch is kept: end points
+		// into it).
+		for _, pb := range m.popped {
+			if pb.End == nil {
+				m.free.put(pb, nil)
+			}
+		}
+		m.free.put(nil, fb)
+	}()
 	slices.SortFunc(m.frames, func(a, b *bus.DecodedFrame) int { return cmp.Compare(a.Index, b.Index) })
 	if m.fb != nil && end == nil {
-		if err := joinData(m.frames, m.fb.pop()); err != nil {
+		fb = m.fb.pop()
+		if err := joinData(m.frames, fb); err != nil {
 			return false, fmt.Errorf("report %s: %w", m.capture, err)
 		}
 	}

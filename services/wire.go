@@ -112,6 +112,28 @@ func (w *msgWriter) boolVal(v bool) {
 	}
 }
 
+// key appends a key given with its msgpack header (one of the hot keys
+// below, encoded once).
+func (w *msgWriter) key(k string) { w.buf = append(w.buf, k...) }
+
+// The keys of a DecodedFrame, as strVal would write them.
+const (
+	kIndex    = "\xa5index"
+	kSec      = "\xa3sec"
+	kNsec     = "\xa4nsec"
+	kDigits   = "\xa6digits"
+	kCapLen   = "\xa6caplen"
+	kOrigLen  = "\xa7origlen"
+	kLinkType = "\xa8linktype"
+	kIface    = "\xa5iface"
+	kData     = "\xa4data"
+	kChain    = "\xa5chain"
+	kLayers   = "\xa6layers"
+	kError    = "\xa5error"
+	kFragment = "\xa8fragment"
+	kStopped  = "\xa7stopped"
+)
+
 func (w *msgWriter) str(k, v string)         { w.strVal(k); w.strVal(v) }
 func (w *msgWriter) uint(k string, v uint64) { w.strVal(k); w.uintVal(v) }
 func (w *msgWriter) int(k string, v int64)   { w.strVal(k); w.intVal(v) }
@@ -163,15 +185,15 @@ func (w *msgWriter) beginDecoded(capture string, gen uint32, part, parts int, m 
 func (w *msgWriter) frame(f *bus.Frame, p *decoder.Packet, chain []byte, noData bool) error {
 	w.mapLen(14)
 	w.frameFields(f, noData)
-	w.strVal("chain")
+	w.key(kChain)
 	w.buf = appendLen(w.buf, len(chain), 0xa0, 31, 0xd9, 0xda, 0xdb)
 	w.buf = append(w.buf, chain...)
-	w.strVal("layers")
+	w.key(kLayers)
 	w.arrLen(p.N)
 	for i := 0; i < p.N; i++ {
 		w.span(&p.Layers[i])
 	}
-	w.strVal("error")
+	w.key(kError)
 	if p.Failed() {
 		if err := w.e.Encode(bus.ErrorOf(p)); err != nil {
 			return err
@@ -179,21 +201,31 @@ func (w *msgWriter) frame(f *bus.Frame, p *decoder.Packet, chain []byte, noData 
 	} else {
 		w.buf = append(w.buf, 0xc0)
 	}
-	w.bool("fragment", p.Fragment)
-	w.bool("stopped", p.Stopped)
+	w.key(kFragment)
+	w.boolVal(p.Fragment)
+	w.key(kStopped)
+	w.boolVal(p.Stopped)
 	return nil
 }
 
 func (w *msgWriter) frameFields(f *bus.Frame, noData bool) {
-	w.uint("index", f.Index)
-	w.int("sec", f.Sec)
-	w.uint("nsec", uint64(f.Nsec))
-	w.uint("digits", uint64(f.Digits))
-	w.uint("caplen", uint64(f.CapLen))
-	w.uint("origlen", uint64(f.OrigLen))
-	w.uint("linktype", uint64(f.LinkType))
-	w.uint("iface", uint64(f.Interface))
-	w.strVal("data")
+	w.key(kIndex)
+	w.uintVal(f.Index)
+	w.key(kSec)
+	w.intVal(f.Sec)
+	w.key(kNsec)
+	w.uintVal(uint64(f.Nsec))
+	w.key(kDigits)
+	w.uintVal(uint64(f.Digits))
+	w.key(kCapLen)
+	w.uintVal(uint64(f.CapLen))
+	w.key(kOrigLen)
+	w.uintVal(uint64(f.OrigLen))
+	w.key(kLinkType)
+	w.uintVal(uint64(f.LinkType))
+	w.key(kIface)
+	w.uintVal(uint64(f.Interface))
+	w.key(kData)
 	if noData {
 		w.buf = append(w.buf, 0xc0)
 		return
