@@ -75,6 +75,14 @@
 //		// keep f.Data across calls to Next
 //	}
 //
+// Resident memory: on Linux, a mapped Reader hands the pages more than
+// 8 MiB behind its read position back to the kernel as it goes (madvise
+// MADV_DONTNEED; the bytes stay valid and a frame read again faults its
+// page back in from the file), so the process's resident set does not grow
+// to the size of the capture. Pages read again after the reader's last
+// call (streams rendered at the end of the capture) stay resident until
+// Close; they are clean file pages the kernel can reclaim.
+//
 // OpenMapped falls back to Open (a stream Reader, Stable false) for "-",
 // pipes, FIFOs, /dev/stdin and other files that are not regular, empty
 // files, where mmap fails, and on systems other than unix: check Stable,

@@ -57,6 +57,7 @@ func OpenMapped(path string, opts ReaderOptions) (*Reader, io.Closer, error) {
 		mc.Close()
 		return nil, nil, err
 	}
+	r.mapped = b
 	return r, mc, nil
 }
 

@@ -56,13 +56,18 @@ type Reader struct {
 	// The input is either br (a stream) or, when br is nil, mem: the
 	// unread rest of an in-memory capture, which the byte primitives
 	// (peek, skip, discard, read, readCopy) slice instead of copying.
-	br     *bufio.Reader
-	mem    []byte
-	warm   int64 // input offset up to which warmAhead touched mem
-	sink   byte  // keeps warmAhead's loads
-	name   string
-	max    uint32
-	strict bool
+	br   *bufio.Reader
+	mem  []byte
+	warm int64 // input offset up to which warmAhead touched mem
+	sink byte  // keeps warmAhead's loads
+	// mapped is the whole mapping of an OpenMapped capture, whose pages
+	// behind the read position go back to the kernel (dropBehind) up to
+	// offset dropped.
+	mapped  []byte
+	dropped int64
+	name    string
+	max     uint32
+	strict  bool
 
 	meta  Meta
 	off   int64  // bytes consumed from the input
@@ -294,6 +299,29 @@ func (r *Reader) warmAhead() {
 		x ^= r.mem[w-r.off]
 	}
 	r.warm, r.sink = w, x
+	if r.mapped != nil && r.off-r.dropped >= 2*dropLag {
+		r.dropBehind()
+	}
+}
+
+// dropLag is how far behind the read position the pages of a mapped
+// capture stay resident (dropBehind; a variable for tests).
+var dropLag int64 = 8 << 20
+
+// dropBehind hands the pages of a mapped capture more than dropLag behind
+// the read position back to the kernel, so that the process's resident
+// memory stays bounded (about 2*dropLag of the file, and the pages read
+// again since the last call) rather than growing to the size of the
+// capture. The bytes stay valid: a frame read again (a TCP stream's bytes,
+// rendered when the stream ends) faults its page back in from the file.
+// Each call releases everything behind, pages read again included: on
+// pages not resident, the call costs little.
+func (r *Reader) dropBehind() {
+	to := (r.off - dropLag) &^ (1<<16 - 1)
+	if to > r.dropped {
+		releasePages(r.mapped[:to])
+		r.dropped = to
+	}
 }
 
 // skip consumes n bytes that a successful peek returned.

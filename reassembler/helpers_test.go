@@ -28,6 +28,8 @@ type feeder struct {
 	out []Record
 	n   uint64
 	sec int64
+	// emitTo, when set, receives the records instead of out.
+	emitTo func(Record)
 }
 
 func newFeeder(t testing.TB, cfg Config) *feeder {
@@ -39,7 +41,15 @@ func newFeeder(t testing.TB, cfg Config) *feeder {
 // (the packets fed are never changed): see TestStreamsStable.
 var feedStable bool
 
-func (f *feeder) emit(r Record) { f.out = append(f.out, r.Clone()) } // records lend their bytes until emit returns
+// emit keeps a copy of each record (records lend their bytes until emit
+// returns), or passes it to emitTo when set.
+func (f *feeder) emit(r Record) {
+	if f.emitTo != nil {
+		f.emitTo(r)
+		return
+	}
+	f.out = append(f.out, r.Clone())
+}
 
 // feed adds one raw IP packet as the next frame.
 func (f *feeder) feed(pkt []byte) {

@@ -964,6 +964,40 @@ func (d *StreamDir) Bytes() []byte {
 	return d.Data
 }
 
+// JoinData gives every direction of s that holds its bytes as pieces of
+// frames (Config.StableFrames) its bytes in Data, joined into buf, which
+// it grows as needed and returns for reuse: a consumer that renders one
+// record at a time joins them into the same buffer every time instead of
+// allocating one per stream (Bytes). Data then aliases buf until buf is
+// used again.
+func (s *Stream) JoinData(buf []byte) []byte {
+	n := 0
+	for i := range s.Dirs {
+		for _, p := range s.Dirs[i].pieces {
+			n += len(p.b)
+		}
+	}
+	if n == 0 {
+		return buf
+	}
+	if cap(buf) < n {
+		buf = make([]byte, 0, n)
+	}
+	buf = buf[:0]
+	for i := range s.Dirs {
+		d := &s.Dirs[i]
+		if d.pieces == nil {
+			continue
+		}
+		start := len(buf)
+		for _, p := range d.pieces {
+			buf = append(buf, p.b...)
+		}
+		d.Data, d.pieces = buf[start:len(buf):len(buf)], nil
+	}
+	return buf
+}
+
 // EncodeMsgpack encodes the direction with its bytes joined (Bytes): the
 // wire form does not depend on how the record held them.
 func (d StreamDir) EncodeMsgpack(enc *msgpack.Encoder) error {

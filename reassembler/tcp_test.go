@@ -408,3 +408,47 @@ func TestStreamsStable(t *testing.T) {
 		t.Run(name, test)
 	}
 }
+
+// TestStreamJoinData: with StableFrames, a record's directions hold pieces
+// of the frames; JoinData joins both into one reused buffer (Data then
+// aliases it), growing it only when a stream needs more.
+func TestStreamJoinData(t *testing.T) {
+	var buf []byte
+	for i, n := range []int{40, 7, 90} {
+		cv := newConversation(t, uint32(1000*i), 77)
+		f := newFeeder(t, Config{StableFrames: true})
+		var got *Stream
+		f.emitTo = func(r Record) {
+			if r.Stream == nil {
+				return
+			}
+			if r.Stream.Dirs[0].Data != nil {
+				t.Fatal("stable record holds a copy: Data set before joining")
+			}
+			buf = r.Stream.JoinData(buf)
+			got = r.Stream
+			sameBytes(t, "client", got.Dirs[0].Data, cv.c)
+			sameBytes(t, "server", got.Dirs[1].Data, cv.s)
+			if len(buf) != len(cv.c)+len(cv.s) {
+				t.Errorf("joined %d bytes, want %d", len(buf), len(cv.c)+len(cv.s))
+			}
+		}
+		for _, b := range cv.handshake() {
+			f.feed(b)
+		}
+		for _, b := range cv.data(true, n) {
+			f.feed(b)
+		}
+		for _, b := range cv.data(false, n+3) {
+			f.feed(b)
+		}
+		for _, b := range cv.fins() {
+			f.feed(b)
+		}
+		f.feed(cv.lastACK())
+		f.flush()
+		if got == nil {
+			t.Fatalf("stream %d not emitted", i)
+		}
+	}
+}

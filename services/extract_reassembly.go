@@ -35,6 +35,7 @@ type stateful struct {
 
 	emitR func(reassembler.Record)
 	emitF func(*tracer.Flow)
+	join  []byte // a stream's bytes, joined to render it (StableFrames)
 }
 
 // newStateful returns nil when neither reassembly nor tracing is asked.
@@ -55,6 +56,9 @@ func newStateful(o *ExtractOptions, w reporter.Writer, stable bool) *stateful {
 	}
 	s.emitR = func(r reassembler.Record) {
 		if s.err == nil {
+			if r.Stream != nil {
+				s.join = r.Stream.JoinData(s.join)
+			}
 			s.tree.Reset()
 			r.Fields(&s.tree)
 			s.err = s.w.Block(r.Name(), &s.tree)

@@ -82,9 +82,13 @@ func runReassemble(args []string) error {
 	return withReport(output, ft, func(rw reporter.Writer) error {
 		var t decoder.Tree
 		var werr error
+		var join []byte // a stream's bytes, joined to render it
 		emit := func(r reassembler.Record) {
 			if werr != nil {
 				return
+			}
+			if r.Stream != nil {
+				join = r.Stream.JoinData(join)
 			}
 			t.Reset()
 			r.Fields(&t)
