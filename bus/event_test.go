@@ -48,6 +48,16 @@ func TestDecodedFramePacket(t *testing.T) {
 	if back.Chain != "Ethernet:IPv4" {
 		t.Fatalf("chain %q", back.Chain)
 	}
+	// A Packet reused for another frame is that frame's: no error, flags
+	// or layers of the previous one (the layers past N are not part of it).
+	ok := DecodedFrame{Frame: Frame{Data: data[:14], LinkType: ingest.LinkEthernet}, Stopped: true,
+		Layers: []LayerSpan{{Proto: decoder.ProtoEthernet, Off: 0, Hdr: 14, End: 14}}}
+	if err := ok.Packet(&q); err != nil {
+		t.Fatal(err)
+	}
+	if q.Failed() || q.N != 1 || q.Layers[0] != decoder.Layer(ok.Layers[0]) || !q.Stopped || q.Fragment || len(q.Data) != 14 {
+		t.Fatalf("reused packet: %+v", q)
+	}
 	// A span outside the frame is refused, not trusted.
 	back.Layers[0].End = 1000
 	if err := back.Packet(&q); err == nil {
