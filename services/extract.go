@@ -169,10 +169,6 @@ func Extract(ctx context.Context, o ExtractOptions) (Stats, error) {
 // read of the input: the reader blocks only there, so per-frame output
 // (the verbose lines) shows at once on a live stream such as
 // "tcpdump -w - | pcapflow extract - -v", and in large chunks otherwise.
-// A regular file is memory-mapped (ingest.OpenMapped): its frames are read
-// in place and stay valid until the Closer is called (Reader.Stable), so
-// nothing copies them; the functions that touch them guard against the
-// file being truncated meanwhile (ingest.GuardFault).
 func openCapture(o *ExtractOptions, flush func()) (*ingest.Reader, io.Closer, error) {
 	opts := ingest.ReaderOptions{MaxRecord: o.MaxRecord}
 	var in io.Reader
@@ -186,10 +182,6 @@ func openCapture(o *ExtractOptions, flush func()) (*ingest.Reader, io.Closer, er
 		f, err := os.Open(o.Input)
 		if err != nil {
 			return nil, nil, fmt.Errorf("open capture: %w", err)
-		}
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			f.Close()
-			return ingest.OpenMapped(o.Input, opts)
 		}
 		in, c = f, f
 	}
@@ -217,11 +209,10 @@ func (f flushBeforeRead) Read(p []byte) (int, error) {
 
 // sink is where blocks go: a streamed document or per-frame files.
 type sink struct {
-	w      reporter.Writer
-	files  *reporter.FilesWriter
-	file   *os.File // the report file to close, if any
-	name   string   // for messages
-	closed bool
+	w     reporter.Writer
+	files *reporter.FilesWriter
+	file  *os.File // the report file to close, if any
+	name  string   // for messages
 }
 
 func openSink(o *ExtractOptions) (*sink, error) {
@@ -254,13 +245,8 @@ func (s *sink) header(t *decoder.Tree) error {
 	return s.w.Block(reporter.HeaderName, t)
 }
 
-// close finishes the document and closes the report file; calls after
-// the first do nothing.
+// close finishes the document and closes the report file.
 func (s *sink) close() error {
-	if s.closed {
-		return nil
-	}
-	s.closed = true
 	err := s.w.Close()
 	if s.file != nil {
 		if cerr := s.file.Close(); err == nil && cerr != nil {
@@ -291,11 +277,7 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 	if err != nil {
 		return st, err
 	}
-	defer out.close() // after a fault; otherwise closed below, with its error
 
-	// A mapped capture truncated meanwhile faults where its frames are
-	// read: an error, not a crash.
-	defer ingest.GuardFault(&err)()
 	var (
 		tree    decoder.Tree
 		pkt     decoder.Packet
@@ -307,7 +289,7 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 	)
 	reporter.BuildHeader(&tree, r.Meta())
 	werr := out.header(&tree)
-	sf := newStateful(o, out.w, r.Stable()) // reassembly and tracing, when asked
+	sf := newStateful(o, out.w) // reassembly and tracing, when asked
 	if werr == nil && o.Verbose == nil && o.Input != "-" && runtime.GOMAXPROCS(0) > 1 {
 		return extractPipelined(ctx, o, r, out, dec, sf, prog, start)
 	}
@@ -344,7 +326,7 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 		prog.tick(&st)
 	}
 	if werr == nil && sf != nil {
-		werr = sf.flush() // guarded by the deferred GuardFault above
+		werr = sf.flush()
 	}
 	prog.done()
 	if verbose != nil {
@@ -385,8 +367,7 @@ type pipeSlot struct {
 	pkt     *decoder.Packet // the slot's own Packet, with reassembly or tracing
 }
 
-// pipeBatch holds frames copied out of the reader's buffer into arena
-// (or, from a Stable reader, in place).
+// pipeBatch holds frames copied out of the reader's buffer into arena.
 type pipeBatch struct {
 	n     int
 	arena []byte
@@ -399,12 +380,8 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 	sf *stateful, prog *progress, start time.Time) (Stats, error) {
 	free := make(chan *pipeBatch, pipeBatches)
 	full := make(chan *pipeBatch, pipeBatches)
-	stable := r.Stable()
 	for range pipeBatches {
-		b := &pipeBatch{slots: make([]pipeSlot, pipeBatchLen)}
-		if !stable {
-			b.arena = make([]byte, 0, pipeArenaBytes)
-		}
+		b := &pipeBatch{arena: make([]byte, 0, pipeArenaBytes), slots: make([]pipeSlot, pipeBatchLen)}
 		if sf != nil {
 			// The stateful cores read the Packet after the producer moved on.
 			pkts := make([]decoder.Packet, pipeBatchLen)
@@ -420,32 +397,20 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 		werr   error
 		done   = make(chan struct{})
 	)
-	// render writes a batch's blocks (a fault on a truncated mapped
-	// capture becomes the write error: the rest is drained unwritten).
-	render := func(b *pipeBatch) (err error) {
-		defer ingest.GuardFault(&err)()
-		for i := 0; i < b.n; i++ {
-			sl := &b.slots[i]
-			err = out.w.Block(sl.builder.Name(sl.info.Index), &sl.tree)
-			if err == nil && sf != nil {
-				err = sf.add(sl.info, sl.pkt)
-			}
-			if sl.failed {
-				st.DecodeErrors++
-			}
-			st.Frames++
-			st.Bytes += uint64(sl.info.CapLen)
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	go func() {
 		defer close(done)
 		for b := range full {
-			if werr == nil {
-				werr = render(b)
+			for i := 0; i < b.n && werr == nil; i++ {
+				sl := &b.slots[i]
+				werr = out.w.Block(sl.builder.Name(sl.info.Index), &sl.tree)
+				if werr == nil && sf != nil {
+					werr = sf.add(sl.info, sl.pkt)
+				}
+				if sl.failed {
+					st.DecodeErrors++
+				}
+				st.Frames++
+				st.Bytes += uint64(sl.info.CapLen)
 			}
 			if werr != nil {
 				failed.Store(true)
@@ -456,16 +421,53 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 	}()
 
 	var (
-		rerr error
-		read Stats // frames read, for the progress line
-		b    = <-free
+		rerr  error
+		frame ingest.Frame
+		pkt   decoder.Packet
+		read  Stats // frames read, for the progress line
+		b     = <-free
 	)
-	rerr = readPipelined(ctx, r, dec, stable, &b, free, full, &failed, prog, &read)
+	for !failed.Load() {
+		if read.Frames&63 == 0 {
+			if cerr := ctx.Err(); cerr != nil {
+				rerr = cerr
+				break
+			}
+		}
+		if e := r.Next(&frame); e != nil {
+			if e != io.EOF {
+				rerr = e
+			}
+			break
+		}
+		if b.n == pipeBatchLen || len(b.arena)+len(frame.Data) > cap(b.arena) && b.n > 0 {
+			full <- b
+			b = <-free
+		}
+		if len(frame.Data) > cap(b.arena) { // an empty batch: grow its arena
+			b.arena = make([]byte, 0, max(2*cap(b.arena), len(frame.Data)))
+		}
+		off := len(b.arena)
+		b.arena = append(b.arena, frame.Data...)
+		data := b.arena[off:len(b.arena):len(b.arena)]
+		sl := &b.slots[b.n]
+		b.n++
+		sl.info = reporter.FrameInfoOf(&frame)
+		p := &pkt
+		if sl.pkt != nil {
+			p = sl.pkt
+		}
+		dec.Decode(data, frame.LinkType, p)
+		sl.failed = p.Failed()
+		sl.builder.Frame(&sl.tree, sl.info, p)
+		read.Frames++
+		prog.tick(&read)
+	}
 	full <- b
 	close(full)
 	<-done
 	if werr == nil && sf != nil {
-		werr = sf.flushGuarded()
+		werr = sf.flush()
 	}
 	prog.done()
 	if cerr := out.close(); werr == nil {
@@ -476,60 +478,6 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 		return st, fmt.Errorf("write report %s: %w", out.name, unwrapWrite(werr))
 	}
 	return st, rerr
-}
-
-// readPipelined is extractPipelined's producer: it reads, decodes and
-// builds the blocks of batches (*bp the one being filled) until the end
-// of the capture, an error, or failed, and returns the read error (nil at
-// the clean end).
-func readPipelined(ctx context.Context, r *ingest.Reader, dec *decoder.Decoder, stable bool, bp **pipeBatch,
-	free, full chan *pipeBatch, failed *atomic.Bool, prog *progress, read *Stats) (rerr error) {
-	defer ingest.GuardFault(&rerr)()
-	var (
-		frame ingest.Frame
-		pkt   decoder.Packet
-	)
-	for !failed.Load() {
-		if read.Frames&63 == 0 {
-			if cerr := ctx.Err(); cerr != nil {
-				return cerr
-			}
-		}
-		if e := r.Next(&frame); e != nil {
-			if e != io.EOF {
-				return e
-			}
-			return nil
-		}
-		b := *bp
-		if b.n == pipeBatchLen || !stable && len(b.arena)+len(frame.Data) > cap(b.arena) && b.n > 0 {
-			full <- b
-			b = <-free
-			*bp = b
-		}
-		data := frame.Data
-		if !stable {
-			if len(frame.Data) > cap(b.arena) { // an empty batch: grow its arena
-				b.arena = make([]byte, 0, max(2*cap(b.arena), len(frame.Data)))
-			}
-			off := len(b.arena)
-			b.arena = append(b.arena, frame.Data...)
-			data = b.arena[off:len(b.arena):len(b.arena)]
-		}
-		sl := &b.slots[b.n]
-		sl.info = reporter.FrameInfoOf(&frame)
-		p := &pkt
-		if sl.pkt != nil {
-			p = sl.pkt
-		}
-		dec.Decode(data, frame.LinkType, p)
-		sl.failed = p.Failed()
-		sl.builder.Frame(&sl.tree, sl.info, p)
-		b.n++ // complete: a fault above leaves it out
-		read.Frames++
-		prog.tick(read)
-	}
-	return nil
 }
 
 // unwrapWrite drops the reporter's "write report" prefix, which the caller

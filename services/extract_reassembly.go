@@ -11,7 +11,6 @@ import (
 
 	"github.com/pcapflow/pcapflow/bus"
 	"github.com/pcapflow/pcapflow/decoder"
-	"github.com/pcapflow/pcapflow/ingest"
 	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
 	"github.com/pcapflow/pcapflow/tracer"
@@ -35,30 +34,22 @@ type stateful struct {
 
 	emitR func(reassembler.Record)
 	emitF func(*tracer.Flow)
-	join  []byte // a stream's bytes, joined to render it (StableFrames)
 }
 
 // newStateful returns nil when neither reassembly nor tracing is asked.
-// stable says the frames stay valid until the end (a mapped capture): the
-// reassembler then references TCP bytes in place.
-func newStateful(o *ExtractOptions, w reporter.Writer, stable bool) *stateful {
+func newStateful(o *ExtractOptions, w reporter.Writer) *stateful {
 	if !o.reassemblyOn() && o.Trace == nil {
 		return nil
 	}
 	s := &stateful{w: w}
 	if o.reassemblyOn() {
-		cfg := o.Reassembly
-		cfg.StableFrames = stable
-		s.ra = reassembler.New(cfg)
+		s.ra = reassembler.New(o.Reassembly)
 	}
 	if o.Trace != nil {
 		s.tr = tracer.New(*o.Trace)
 	}
 	s.emitR = func(r reassembler.Record) {
 		if s.err == nil {
-			if r.Stream != nil {
-				s.join = r.Stream.JoinData(s.join)
-			}
 			s.tree.Reset()
 			r.Fields(&s.tree)
 			s.err = s.w.Block(r.Name(), &s.tree)
@@ -97,13 +88,6 @@ func (s *stateful) advance() {
 	if s.tr != nil {
 		s.tr.Advance(s.last.Sec, s.last.Nsec, s.last.Index, s.emitF)
 	}
-}
-
-// flushGuarded is flush on another goroutine than the one guarding the
-// capture's mapping (see ingest.GuardFault).
-func (s *stateful) flushGuarded() (err error) {
-	defer ingest.GuardFault(&err)()
-	return s.flush()
 }
 
 // flush ends the capture: what is still open is emitted, then the

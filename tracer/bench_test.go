@@ -36,12 +36,12 @@ func generated(b testing.TB, n int) []benchFrame {
 // BenchmarkPipeline compares, on the same generated frames in the same
 // run, decoding alone with decoding followed by the stateful cores, and
 // reports the ratio of their speeds (the goal for "full" is >= 0.60).
-// Sub-benchmarks: full (reassembly of IPv4, IPv6 and TCP + tracing, the
-// TCP bytes referenced in the frames held in memory, as the inline engine
-// does on a mapped capture file), full-copy (the same, TCP bytes copied,
-// as for a capture read from a pipe and in the bus services),
-// trace (tracing only), frag (IPv4/IPv6 reassembly only), tcp and
-// tcp-copy (TCP stream reassembly only, referencing or copying). Run with
+// Sub-benchmarks: full (reassembly of IPv4, IPv6 and TCP + tracing, as the
+// engines and verbs run them: TCP bytes copied), full-stable (the same
+// with StableFrames: TCP bytes referenced in the frames held in memory,
+// for consumers that do not need every byte joined), trace (tracing only),
+// frag (IPv4/IPv6 reassembly only), tcp and tcp-stable (TCP stream
+// reassembly only, copying or referencing). Run with
 // -benchtime=3x: the 1,000,000-frame generated capture per pass (held in
 // memory: 2.8 GB peak RSS, about 30 s in all),
 // 200,000 frames with -short, or PCAPFLOW_BENCH_FRAMES; the fastest pass
@@ -71,12 +71,12 @@ func BenchmarkPipeline(b *testing.B) {
 		ra    *reassembler.Config
 		trace bool
 	}{
-		{"full", &reassembler.Config{StableFrames: true}, true},
-		{"full-copy", &reassembler.Config{}, true},
+		{"full", &reassembler.Config{}, true},
+		{"full-stable", &reassembler.Config{StableFrames: true}, true},
 		{"trace", nil, true},
 		{"frag", &reassembler.Config{IPv4: true, IPv6: true}, false},
-		{"tcp", &reassembler.Config{TCP: true, StableFrames: true}, false},
-		{"tcp-copy", &reassembler.Config{TCP: true}, false},
+		{"tcp", &reassembler.Config{TCP: true}, false},
+		{"tcp-stable", &reassembler.Config{TCP: true, StableFrames: true}, false},
 	}
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
@@ -154,8 +154,7 @@ func BenchmarkPipeline(b *testing.B) {
 // BenchmarkPipeline's full pass (for profiling): b.N passes over the
 // generated frames (200,000, or PCAPFLOW_BENCH_FRAMES), each with a new
 // Reassembler and Tracer. PCAPFLOW_BENCH_KEEP sets the reassembler's
-// MaxStreamBytes; PCAPFLOW_BENCH_COPY=1 copies the TCP bytes (no
-// StableFrames).
+// MaxStreamBytes; PCAPFLOW_BENCH_STABLE=1 sets StableFrames.
 func BenchmarkFullPath(b *testing.B) {
 	n := 200_000
 	if v, err := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_FRAMES")); err == nil && v > 0 {
@@ -168,7 +167,7 @@ func BenchmarkFullPath(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		ra := reassembler.New(reassembler.Config{MaxStreamBytes: keep, StableFrames: os.Getenv("PCAPFLOW_BENCH_COPY") == ""})
+		ra := reassembler.New(reassembler.Config{MaxStreamBytes: keep, StableFrames: os.Getenv("PCAPFLOW_BENCH_STABLE") != ""})
 		tr := New(Config{})
 		emitR := func(reassembler.Record) {}
 		emitF := func(*Flow) {}

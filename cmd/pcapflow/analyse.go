@@ -93,19 +93,15 @@ func runAnalyse(args []string) error {
 			}
 			return werr
 		}
+		ra := reassembler.New(reassembler.Config{TCP: true, Strict: true, Analyse: true})
 		emit := func(r reassembler.Record) {
 			if r.Message != nil {
 				block(r.Name(), r.Message)
 			}
 		}
-		err := feedCapture(in, func(stable bool) feeder {
-			ra := reassembler.New(reassembler.Config{TCP: true, Strict: true, Analyse: true, StableFrames: stable})
-			return feeder{
-				add:     func(fi reporter.FrameInfo, p *decoder.Packet) { ra.Add(fi, p, emit) },
-				advance: func(sec int64, nsec uint32, at uint64) { ra.Advance(sec, nsec, at, emit) },
-				finish:  func() { ra.Flush(emit) },
-			}
-		})
+		err := feedCapture(in, func(fi reporter.FrameInfo, p *decoder.Packet) { ra.Add(fi, p, emit) },
+			func(sec int64, nsec uint32, at uint64) { ra.Advance(sec, nsec, at, emit) })
+		ra.Flush(emit)
 		return errors.Join(werr, err)
 	})
 }

@@ -79,38 +79,27 @@ func runReassemble(args []string) error {
 	if err != nil {
 		return err
 	}
+	ra := reassembler.New(cfg)
 	return withReport(output, ft, func(rw reporter.Writer) error {
 		var t decoder.Tree
 		var werr error
-		var join []byte // a stream's bytes, joined to render it
 		emit := func(r reassembler.Record) {
 			if werr != nil {
 				return
-			}
-			if r.Stream != nil {
-				join = r.Stream.JoinData(join)
 			}
 			t.Reset()
 			r.Fields(&t)
 			werr = rw.Block(r.Name(), &t)
 		}
-		err := feedCapture(fs.Arg(0), func(stable bool) feeder {
-			cfg.StableFrames = stable
-			ra := reassembler.New(cfg)
-			return feeder{
-				add:     func(fi reporter.FrameInfo, p *decoder.Packet) { ra.Add(fi, p, emit) },
-				advance: func(sec int64, nsec uint32, at uint64) { ra.Advance(sec, nsec, at, emit) },
-				finish: func() {
-					ra.Flush(emit)
-					st := ra.Stats()
-					t.Reset()
-					st.Fields(&t)
-					if werr == nil {
-						werr = rw.Block("Reassembly Statistics", &t)
-					}
-				},
-			}
-		})
+		err := feedCapture(fs.Arg(0), func(fi reporter.FrameInfo, p *decoder.Packet) { ra.Add(fi, p, emit) },
+			func(sec int64, nsec uint32, at uint64) { ra.Advance(sec, nsec, at, emit) })
+		ra.Flush(emit)
+		st := ra.Stats()
+		t.Reset()
+		st.Fields(&t)
+		if werr == nil {
+			werr = rw.Block("Reassembly Statistics", &t)
+		}
 		return errors.Join(werr, err)
 	})
 }
@@ -158,39 +147,25 @@ func withReport(output string, ft reporter.Format, body func(reporter.Writer) er
 	return err
 }
 
-// feeder is what a verb does with the decoded frames of a capture.
-type feeder struct {
-	add     func(reporter.FrameInfo, *decoder.Packet)
-	advance func(sec int64, nsec uint32, index uint64)
-	// finish runs after the last frame, while the frames are still valid.
-	finish func()
-}
-
 // feedCapture reads the capture at path, decodes every frame and passes it
-// to the add of the feeder setup returns; every bus.AdvanceEvery frames,
-// and after the last one, it calls advance with the last frame's timestamp
-// and index, then finish. A capture file is mapped (its frames stay valid
-// until feedCapture returns: stable, see reassembler.Config.StableFrames)
-// and decoded a batch ahead in a goroutine of its own; standard input, a
-// live stream, is read frame by frame (not stable). A file truncated while
-// mapped gives an error, not a crash.
-func feedCapture(path string, setup func(stable bool) feeder) (err error) {
+// to add; every bus.AdvanceEvery frames, and after the last one, it
+// calls advance with the last frame's timestamp and index. A capture file
+// is read and decoded a batch ahead in a goroutine of its own; standard
+// input, a live stream, frame by frame.
+func feedCapture(path string, add func(reporter.FrameInfo, *decoder.Packet), advance func(int64, uint32, uint64)) error {
 	var r *ingest.Reader
 	if path == "-" {
+		var err error
 		if r, err = ingest.NewReader(stdin, "-", ingest.ReaderOptions{}); err != nil {
 			return err
 		}
 	} else {
-		rr, c, err := ingest.OpenMapped(path, ingest.ReaderOptions{})
+		rr, c, err := ingest.Open(path, ingest.ReaderOptions{})
 		if err != nil {
 			return err
 		}
 		defer c.Close()
 		r = rr
 	}
-	defer ingest.GuardFault(&err)()
-	f := setup(r.Stable())
-	err = services.Feed(r, services.FeedOptions{Live: path == "-"}, f.add, f.advance)
-	f.finish()
-	return err
+	return services.Feed(r, services.FeedOptions{Live: path == "-"}, add, advance)
 }

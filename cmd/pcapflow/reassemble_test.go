@@ -125,11 +125,11 @@ func TestExtractReassemblyFlags(t *testing.T) {
 	}
 }
 
-// TestVerbsMappedEqualStream: the reassemble, analyse and extract verbs
-// give the same report for a capture file (mapped: TCP bytes referenced in
-// place) and for the same bytes on standard input (read as a stream and
-// copied), on a generated capture with every kind of traffic.
-func TestVerbsMappedEqualStream(t *testing.T) {
+// TestVerbsFileEqualStdin: the reassemble, analyse and extract verbs give
+// the same report for a capture file (read and decoded a batch ahead in a
+// goroutine of its own) and for the same bytes on standard input (frame by
+// frame), on a generated capture with every kind of traffic.
+func TestVerbsFileEqualStdin(t *testing.T) {
 	var buf bytes.Buffer
 	if err := craft.Generate(&buf, craft.GenerateOptions{Seed: 9, Frames: 6000, MaxBody: 40_000}); err != nil {
 		t.Fatal(err)

@@ -72,13 +72,9 @@ func runTrace(args []string) error {
 	}
 	tr := tracer.New(tracer.Config{Unidirectional: unidir, Sink: sink})
 	run := func(emit func(*tracer.Flow)) error {
-		err := feedCapture(fs.Arg(0), func(bool) feeder {
-			return feeder{
-				add:     func(fi reporter.FrameInfo, p *decoder.Packet) { tr.Add(fi, p, emit) },
-				advance: func(sec int64, nsec uint32, at uint64) { tr.Advance(sec, nsec, at, emit) },
-				finish:  func() { tr.Flush(emit) },
-			}
-		})
+		err := feedCapture(fs.Arg(0), func(fi reporter.FrameInfo, p *decoder.Packet) { tr.Add(fi, p, emit) },
+			func(sec int64, nsec uint32, at uint64) { tr.Advance(sec, nsec, at, emit) })
+		tr.Flush(emit)
 		return errors.Join(err, tr.Err(), sink.Close())
 	}
 	n := 0
