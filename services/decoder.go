@@ -391,8 +391,10 @@ func (w *decodeWorker) batchMsg(ctx context.Context, capture string, data []byte
 		p := &w.pkts[i]
 		cc.dec.Decode(f.Data, f.LinkType, p)
 		part := 0
-		if h, ok := bus.AddrHash(p); ok {
-			part = bus.PartitionOf(h, cc.parts)
+		if cc.parts > 1 {
+			if h, ok := bus.AddrHash(p); ok {
+				part = bus.PartitionOf(h, cc.parts)
+			}
 		}
 		w.parts[i] = part
 		w.counts[part]++
