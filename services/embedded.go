@@ -344,12 +344,7 @@ func (e *sinkOutput) finish(_ *reportStats, err error) error {
 }
 
 // openBusCapture opens o.Input for a bus engine, as the inline engine
-// opens it (same reader options, same errors). A regular file is
-// memory-mapped (ingest.OpenMapped): ingest encodes its frames into the
-// FRAMES messages straight from the mapping, without reading them into a
-// buffer first; ingestPaced guards against the file being truncated
-// meanwhile, and is the only reader of the frames (the Closer runs after
-// it returns).
+// opens it (same reader options, same errors).
 func openBusCapture(o *ExtractOptions) (*ingest.Reader, io.Closer, error) {
 	opts := ingest.ReaderOptions{MaxRecord: o.MaxRecord}
 	if o.Input == "-" {
@@ -363,10 +358,6 @@ func openBusCapture(o *ExtractOptions) (*ingest.Reader, io.Closer, error) {
 	f, err := os.Open(o.Input)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open capture: %w", err)
-	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		f.Close()
-		return ingest.OpenMapped(o.Input, opts)
 	}
 	r, err := ingest.NewReader(f, o.Input, opts)
 	if err != nil {

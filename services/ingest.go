@@ -41,10 +41,7 @@ type IngestStats struct {
 // registers the capture (bus.CaptureBucket) first; a capture id that is
 // already registered is an error. A reading error after some frames (a
 // truncated file) ends the capture with the error in its end marker and in
-// IngestStats.ReadErr; the error returned is the bus's (or ctx's), or,
-// for a mapped capture (ingest.OpenMapped) truncated by another process
-// while it is read, one that wraps ingest.ErrFileChanged (the capture then
-// has no end marker).
+// IngestStats.ReadErr; the error returned is the bus's (or ctx's).
 func Ingest(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture string, opts bus.Options) (IngestStats, error) {
 	return ingestPaced(ctx, c, r, capture, opts, nil)
 }
@@ -53,10 +50,8 @@ func Ingest(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture string
 // is published with its sequence: it may block to keep ingest from running
 // too far ahead of the consumers (the embedded engine keeps its working
 // set, and so the server's block caches, small that way).
-func ingestPaced(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture string, opts bus.Options, pace func(context.Context, uint64) error) (st IngestStats, err error) {
-	// A mapped capture file (ingest.OpenMapped) truncated by another
-	// process while it is read faults: an error, not a crash.
-	defer ingest.GuardFault(&err)()
+func ingestPaced(ctx context.Context, c *jsbus.Conn, r *ingest.Reader, capture string, opts bus.Options, pace func(context.Context, uint64) error) (IngestStats, error) {
+	var st IngestStats
 	if err := bus.ValidCapture(capture); err != nil {
 		return st, err
 	}
