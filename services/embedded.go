@@ -179,6 +179,7 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 	stateless := bo.Reassembly == nil && bo.Trace == nil
 	if stateless {
 		bo.Partitions = 1
+		defer useEmbeddedGC()() // see gcpolicy.go
 	}
 	cs := &CaptureState{V: bus.Version, Capture: capture, Options: bo}
 
