@@ -38,8 +38,19 @@
 // may alias Data), which are reused for other datagrams and streams once
 // emit returns. A consumer that keeps a record past emit keeps
 // Record.Clone(); encoding it (msgpack) or writing its report block
-// (Fields) inside emit needs no copy. No record ever aliases a frame's
-// bytes.
+// (Fields) inside emit needs no copy. No record aliases a frame's bytes,
+// unless Config.StableFrames says the caller keeps every frame valid and
+// unchanged until Flush returns (frames held in memory, or read in place
+// from a mapped file: ingest.NewReaderBytes, ingest.OpenMapped). A stream
+// direction then references its in-order and buffered bytes in the frames
+// instead of copying them, and holds them as pieces: StreamDir.Data is nil
+// until StreamDir.Bytes joins them (or Stream.JoinData, into a buffer the
+// consumer reuses); Fields, Clone, the msgpack encoding and Analyse join
+// them themselves. The records are otherwise identical, and so are the
+// counters and memory figures (pieces count as the buffer a copy would
+// take, so the caps end the same streams). That saves the copies for a
+// consumer that does not need every byte joined; one that renders every
+// byte (a report) only moves the copy from reassembly to rendering.
 //
 // Strict (PyPCAPKit's --strict) also emits what could not be completed,
 // marked incomplete: a datagram with the holes left, a stream with its gaps
