@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/vmihailenco/msgpack/v5"
+
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/decoder/craft"
 	"github.com/pcapflow/pcapflow/ingest"
@@ -22,6 +24,7 @@ type twin struct {
 	t     testing.TB
 	r     [4]*Reassembler
 	recs  [4][]Record
+	wire  [4][][]byte // the records' msgpack encodings, made inside emit
 	emits [4]func(Record)
 	// check, when set, also checks each record (once they agree).
 	check func(Record)
@@ -37,7 +40,14 @@ func newTwin(t testing.TB, cfg Config) *twin {
 		c := cfg
 		c.StableFrames = i >= 2
 		tw.r[i] = New(c)
-		tw.emits[i] = func(rec Record) { tw.recs[i] = append(tw.recs[i], rec.Clone()) }
+		tw.emits[i] = func(rec Record) {
+			b, err := msgpack.Marshal(&rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tw.wire[i] = append(tw.wire[i], b)
+			tw.recs[i] = append(tw.recs[i], rec.Clone())
+		}
 	}
 	t.Cleanup(func() { fastPath = true })
 	return tw
@@ -69,6 +79,9 @@ func (tw *twin) compare() {
 		if !reflect.DeepEqual(tw.recs[0], tw.recs[i]) {
 			tw.t.Fatalf("records differ:\nfast %s\n%s %s", recordsString(tw.recs[0]), twinNames[i], recordsString(tw.recs[i]))
 		}
+		if !reflect.DeepEqual(tw.wire[0], tw.wire[i]) {
+			tw.t.Fatalf("msgpack encodings differ: fast and %s (records %s)", twinNames[i], recordsString(tw.recs[0]))
+		}
 	}
 	if tw.check != nil {
 		for _, rec := range tw.recs[0] {
@@ -76,7 +89,7 @@ func (tw *twin) compare() {
 		}
 	}
 	for i := range tw.recs {
-		tw.recs[i] = tw.recs[i][:0]
+		tw.recs[i], tw.wire[i] = tw.recs[i][:0], tw.wire[i][:0]
 	}
 }
 
