@@ -26,6 +26,28 @@ func benchFrames() int {
 	return 1_000_000
 }
 
+// benchCapture writes the generated capture of benchFrames frames into a
+// temporary file and returns its path and frame count.
+func benchCapture(b *testing.B) (string, int) {
+	n := benchFrames()
+	in := filepath.Join(b.TempDir(), "bench.pcap")
+	f, err := os.Create(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	if err := craft.Generate(w, craft.GenerateOptions{Seed: 1, Frames: n}); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return in, n
+}
+
 // peakRSS returns the process's peak resident set (VmHWM) in MiB.
 func peakRSS() float64 {
 	b, err := os.ReadFile("/proc/self/status")
@@ -47,19 +69,7 @@ func peakRSS() float64 {
 // JetStream with file storage) on the same generated capture, and reports
 // frames/s of each and their ratio.
 func BenchmarkEngines(b *testing.B) {
-	n := benchFrames()
-	dir := b.TempDir()
-	in := filepath.Join(dir, "bench.pcap")
-	f, err := os.Create(in)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err := craft.Generate(w, craft.GenerateOptions{Seed: 1, Frames: n}); err != nil {
-		b.Fatal(err)
-	}
-	w.Flush()
-	f.Close()
+	in, n := benchCapture(b)
 	run := func(engine string) float64 {
 		st, err := Extract(context.Background(), ExtractOptions{Input: in, Output: "-", Stdout: io.Discard, Format: reporter.JSON, Engine: engine})
 		if err != nil {

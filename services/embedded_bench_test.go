@@ -1,14 +1,10 @@
 package services
 
 import (
-	"bufio"
 	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/pcapflow/pcapflow/decoder/craft"
 	"github.com/pcapflow/pcapflow/reporter"
 )
 
@@ -16,18 +12,7 @@ import (
 // generated capture (benchFrames frames), for profiling it without the
 // inline engine's samples: one op is one Extract.
 func BenchmarkEmbedded(b *testing.B) {
-	n := benchFrames()
-	in := filepath.Join(b.TempDir(), "bench.pcap")
-	f, err := os.Create(in)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err := craft.Generate(w, craft.GenerateOptions{Seed: 1, Frames: n}); err != nil {
-		b.Fatal(err)
-	}
-	w.Flush()
-	f.Close()
+	in, n := benchCapture(b)
 	b.ResetTimer()
 	var sum, cpu float64
 	for i := 0; i < b.N; i++ {
