@@ -162,7 +162,7 @@ func readFlows(ctx context.Context, c *jsbus.Conn, cs *CaptureState) ([]*planFlo
 	}
 	var flows []*planFlow
 	ended := 0
-	err := readOrdered(ctx, c, bus.StreamFlows, []string{bus.FlowsRoot + "." + capture + ".*"}, 8<<20, func(m jetstream.Msg) (bool, error) {
+	err := readOrdered(ctx, c, bus.StreamFlows, []string{bus.FlowsRoot + "." + capture + ".*"}, recordMsgs, 8<<20, func(m jetstream.Msg) (bool, error) {
 		b := &bus.RecordBatch{}
 		if err := bus.Unmarshal(m.Data(), b); err != nil {
 			return false, fmt.Errorf("bad record batch on %s: %w", m.Subject(), err)
@@ -346,7 +346,7 @@ func writeFlowFiles(ctx context.Context, c *jsbus.Conn, cs *CaptureState, sink t
 	var last uint64
 	if len(due) > 0 {
 		ro := newReorder[*bus.FrameBatch]()
-		err = readOrdered(ctx, c, bus.StreamFrames, []string{bus.FramesBatch(cs.Capture), bus.FramesEnd(cs.Capture)}, 8<<20, func(m jetstream.Msg) (bool, error) {
+		err = readOrdered(ctx, c, bus.StreamFrames, []string{bus.FramesBatch(cs.Capture), bus.FramesEnd(cs.Capture)}, frameMsgs, 8<<20, func(m jetstream.Msg) (bool, error) {
 			if m.Subject() == bus.FramesEnd(cs.Capture) {
 				var e bus.CaptureEnd
 				if err := bus.Unmarshal(m.Data(), &e); err != nil {

@@ -10,17 +10,16 @@ import (
 // The embedded engine's garbage collection policy.
 //
 // A stateless embedded run allocates fast (the NATS server's handling of
-// every message above all) from a small live heap (about 190 MiB on the
-// generated capture, whatever its length): with Go's default GOGC=100 the
-// collector runs every ~190 MiB allocated and takes some 15% of the CPU
-// (marking, write barriers, sweeping). For the length of such a run the
-// collector is told to wait for 4 times the live heap (GOGC=400) but to
-// keep the heap under a soft limit of 512 MiB, which on the 1,000,000-frame
-// capture took the run from 385k–399k to 411k–440k frames/s for a peak RSS
-// of ~505 instead of ~390 MiB (docs/events.md, "Performance"). Runs with
+// every message above all) from a small live heap (whatever the capture's
+// length): with Go's default GOGC=100 the collector runs often. For the
+// length of such a run the collector is told to wait for 4 times the live
+// heap (GOGC=400) but to keep the heap under a soft limit of 384 MiB: on
+// the 1,000,000-frame capture 456k–473k frames/s against 440k–452k with
+// the defaults, for the same peak RSS (~390 MiB; 512 MiB of limit gave
+// 472k–473k at ~520 MiB): docs/events.md, "Performance". Runs with
 // stateful stages keep the defaults: their live heap grows with the
-// reassembler's and tracer's caps, which a fixed limit could make the
-// collector chase.
+// reassembler's and tracer's caps, which a fixed limit makes the collector
+// chase (measured: 35 s instead of 10 s under a 512 MiB limit).
 //
 // The policy is left alone when the program chose its own: GOGC or
 // GOMEMLIMIT in the environment, or a GC percent or memory limit set in
@@ -28,7 +27,7 @@ import (
 // what was there before.
 const (
 	embeddedGCPercent   = 400
-	embeddedMemoryLimit = 512 << 20
+	embeddedMemoryLimit = 384 << 20
 )
 
 var gcPolicy struct {

@@ -68,7 +68,7 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 	capture := st.Capture
 	// The registry entry precedes the metadata: wait for it.
 	var meta bus.CaptureMeta
-	err := readOrdered(ctx, c, bus.StreamFrames, []string{bus.FramesMeta(capture)}, 1<<20, func(m jetstream.Msg) (bool, error) {
+	err := readOrdered(ctx, c, bus.StreamFrames, []string{bus.FramesMeta(capture)}, 8, 1<<20, func(m jetstream.Msg) (bool, error) {
 		if err := bus.Unmarshal(m.Data(), &meta); err != nil {
 			return false, fmt.Errorf("report %s: bad metadata: %w", capture, err)
 		}
@@ -94,7 +94,7 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 	defer cancel()
 	g, gctx := errgroup.WithContext(rctx)
 	g.Go(func() error {
-		return readOrdered(gctx, c, bus.StreamDecoded, []string{bus.DecodedAll(capture)}, 8<<20, func(msg jetstream.Msg) (bool, error) {
+		return readOrdered(gctx, c, bus.StreamDecoded, []string{bus.DecodedAll(capture)}, decodedMsgs, 8<<20, func(msg jetstream.Msg) (bool, error) {
 			b := m.free.decoded()
 			if err := bus.DecodeDecodedBatch(msg.Data(), b); err != nil {
 				return false, fmt.Errorf("report %s: bad decoded batch on %s: %w", capture, msg.Subject(), err)
@@ -104,7 +104,7 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 	})
 	if joinFrames {
 		g.Go(func() error {
-			return readOrdered(gctx, c, bus.StreamFrames, []string{bus.FramesBatch(capture)}, 8<<20, func(msg jetstream.Msg) (bool, error) {
+			return readOrdered(gctx, c, bus.StreamFrames, []string{bus.FramesBatch(capture)}, frameMsgs, 8<<20, func(msg jetstream.Msg) (bool, error) {
 				b := m.free.frames()
 				if err := bus.DecodeFrameBatch(msg.Data(), b); err != nil {
 					return false, fmt.Errorf("report %s: bad frame batch: %w", capture, err)
@@ -115,7 +115,7 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 	}
 	for i, sr := range m.recordStreams() {
 		g.Go(func() error {
-			return readOrdered(gctx, c, sr.stream, []string{sr.filter}, 8<<20, func(msg jetstream.Msg) (bool, error) {
+			return readOrdered(gctx, c, sr.stream, []string{sr.filter}, recordMsgs, 8<<20, func(msg jetstream.Msg) (bool, error) {
 				b := &bus.RecordBatch{}
 				if err := bus.Unmarshal(msg.Data(), b); err != nil {
 					return false, fmt.Errorf("report %s: bad record batch on %s: %w", capture, msg.Subject(), err)
@@ -808,7 +808,7 @@ func fetchObject(ctx context.Context, c *jsbus.Conn, store jetstream.ObjectStore
 		var stalled atomic.Bool
 		watchdog := time.AfterFunc(fetchStall, func() { stalled.Store(true); cancel() })
 		defer watchdog.Stop()
-		err = readOrdered(rctx, c, jsbus.ObjectStream(info.Bucket), []string{jsbus.ObjectChunks(info.Bucket, info.NUID)}, 8<<20,
+		err = readOrdered(rctx, c, jsbus.ObjectStream(info.Bucket), []string{jsbus.ObjectChunks(info.Bucket, info.NUID)}, frameMsgs, 8<<20,
 			func(m jetstream.Msg) (bool, error) {
 				watchdog.Stop()
 				chunks++

@@ -257,17 +257,36 @@ func (s *scheduler) runUnit(ctx context.Context, st *CaptureState, k unitKey, l 
 	}
 }
 
+// How many messages readOrdered's consumers buffer: FRAMES batches (and
+// report chunks) are up to BatchBytes, so 32 of them make the 8 MiB of the
+// fetches; DECODED batches of one partition are small (a few KiB: 256
+// frames' spans split among the partitions), and a reader of every
+// partition of a capture has up to partitions × the batches ingest runs
+// ahead; records batches fall between.
+const (
+	frameMsgs   = 32
+	decodedMsgs = 512
+	recordMsgs  = 256
+)
+
 // readOrdered reads the messages of stream matching filters from the
 // start, in stream order, through an ordered consumer, calling fn until it
-// returns stop or an error, or ctx ends.
-func readOrdered(ctx context.Context, c *jsbus.Conn, stream string, filters []string, maxBytes int,
+// returns stop or an error, or ctx ends. The consumer buffers up to
+// maxMsgs messages, fetched maxBytes at most at a time (which must hold
+// the largest message).
+func readOrdered(ctx context.Context, c *jsbus.Conn, stream string, filters []string, maxMsgs, maxBytes int,
 	fn func(jetstream.Msg) (stop bool, err error)) error {
 	cons, err := c.JS.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: filters,
 		DeliverPolicy: jetstream.DeliverAllPolicy, InactiveThreshold: time.Minute})
 	if err != nil {
 		return fmt.Errorf("read %s %v: %w", stream, filters, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxBytes(maxBytes), jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(2*time.Second))
+	// A message count, not a byte limit alone: with that, nats.go sizes
+	// the channel it buffers messages in for a million of them (8 MiB of
+	// pointers per consumer, which every GC cycle scans: 145 MiB of the
+	// live heap of an embedded run with reassembly and tracing).
+	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(maxMsgs, maxBytes),
+		jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(2*time.Second))
 	if err != nil {
 		return fmt.Errorf("read %s %v: %w", stream, filters, err)
 	}

@@ -119,7 +119,7 @@ func runPartition(ctx context.Context, c *jsbus.Conn, log *slog.Logger, stage st
 	pub := c.NewPublisher()
 	var pkt decoder.Packet
 	inflight := 0
-	return readOrdered(ctx, c, bus.StreamDecoded, []string{bus.Decoded(capture, part)}, 8<<20, func(m jetstream.Msg) (bool, error) {
+	return readOrdered(ctx, c, bus.StreamDecoded, []string{bus.Decoded(capture, part)}, decodedMsgs, 8<<20, func(m jetstream.Msg) (bool, error) {
 		b := &bus.DecodedBatch{}
 		if err := bus.DecodeDecodedBatch(m.Data(), b); err != nil {
 			return false, fmt.Errorf("%s %s/%d: bad decoded batch: %w", stage, capture, part, err)
