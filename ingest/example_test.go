@@ -62,13 +62,19 @@ func ExampleOpenMapped() {
 	}
 	defer closer.Close() // unmaps: after the last use of any Frame.Data
 
-	// Stable: each Frame.Data outlives the next call to Next.
+	// Stable (a mapped file): each Frame.Data outlives the next call to
+	// Next. Where the file could not be mapped (not unix, a pipe), the
+	// Reader is a stream one, whose buffer the next frame reuses: copy.
 	var kept [][]byte
 	var f ingest.Frame
 	for r.Next(&f) == nil {
-		kept = append(kept, f.Data)
+		d := f.Data
+		if !r.Stable() {
+			d = bytes.Clone(d)
+		}
+		kept = append(kept, d)
 	}
-	fmt.Println(r.Stable(), kept)
+	fmt.Println(kept)
 	// Output:
-	// true [[1 2 3] [4 5]]
+	// [[1 2 3] [4 5]]
 }
