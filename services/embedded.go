@@ -90,6 +90,15 @@ var embeddedStall = 2 * time.Minute
 // stalls until the watchdog fails it (seen at load 11 on 2 cores).
 const embeddedLeaseTTL = 24 * time.Hour
 
+// embeddedDuplicates is the embedded engine's deduplication window: what
+// it dedupes is the outputs of an input delivered again (after the 30 s
+// ack wait) or a publish retried, so a few minutes are enough. The server
+// keeps every message id of the window (~100 bytes each; about 20 a batch
+// with reassembly and tracing): with the 30-minute default that table grew
+// with the capture for any run shorter than half an hour; now with the
+// last two minutes of it at most.
+const embeddedDuplicates = 2 * time.Minute
+
 // embeddedLimit gives the size limit of the embedded engine's streams (a
 // variable for tests).
 var embeddedLimit = embeddedStreamBytes
@@ -154,7 +163,8 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 	// The server and its data directory live and die with this run: the
 	// streams may flush to their files asynchronously, and keep only what
 	// is not yet consumed (with a margin).
-	if err := ingConn.Setup(ctx, jsbus.StreamConfig{AsyncPersist: true, MaxBytes: embeddedLimit(o.MaxRecord), LeaseTTL: embeddedLeaseTTL}); err != nil {
+	if err := ingConn.Setup(ctx, jsbus.StreamConfig{AsyncPersist: true, MaxBytes: embeddedLimit(o.MaxRecord), LeaseTTL: embeddedLeaseTTL,
+		Duplicates: embeddedDuplicates}); err != nil {
 		out.close()
 		return st, err
 	}
