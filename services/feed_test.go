@@ -12,10 +12,17 @@ import (
 	"github.com/pcapflow/pcapflow/reporter"
 )
 
-// feedLog records what Feed passes to add and advance.
-func feedLog(t *testing.T, capture []byte, o FeedOptions) ([]string, error) {
+// feedLog records what Feed passes to add and advance; inPlace reads the
+// capture with a Stable Reader (NewReaderBytes).
+func feedLog(t *testing.T, capture []byte, o FeedOptions, inPlace bool) ([]string, error) {
 	t.Helper()
-	r, err := ingest.NewReader(bytes.NewReader(capture), "in", ingest.ReaderOptions{})
+	var r *ingest.Reader
+	var err error
+	if inPlace {
+		r, err = ingest.NewReaderBytes(capture, "in", ingest.ReaderOptions{})
+	} else {
+		r, err = ingest.NewReader(bytes.NewReader(capture), "in", ingest.ReaderOptions{})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +42,8 @@ func feedLog(t *testing.T, capture []byte, o FeedOptions) ([]string, error) {
 
 // TestFeedPipelinedSame: the pipelined Feed passes the same frames,
 // Packets and clock advances as the serial one, with batches cut by frame
-// count and by arena size, and returns the same read error.
+// count and by arena size, and returns the same read error; so does the
+// pipelined Feed over a Stable Reader (frames decoded in place).
 func TestFeedPipelinedSame(t *testing.T) {
 	twoProcs(t)
 	captures := map[string][]byte{"generated": generated(t, 3000, 0), "jumbo": jumboCapture(t)}
@@ -45,27 +53,37 @@ func TestFeedPipelinedSame(t *testing.T) {
 			if cut {
 				in = capture[:len(capture)*2/3]
 			}
-			pipe, perr := feedLog(t, in, FeedOptions{})
-			seq, serr := feedLog(t, in, FeedOptions{Live: true})
-			if cut {
-				if !errors.Is(perr, ingest.ErrTruncated) || !errors.Is(serr, ingest.ErrTruncated) {
-					t.Errorf("%s cut: errors %v, %v", name, perr, serr)
-				}
-			} else if perr != nil || serr != nil {
-				t.Fatalf("%s: errors %v, %v", name, perr, serr)
+			seq, serr := feedLog(t, in, FeedOptions{Live: true}, false)
+			for _, inPlace := range []bool{false, true} {
+				name := fmt.Sprintf("%s in place=%v", name, inPlace)
+				pipe, perr := feedLog(t, in, FeedOptions{}, inPlace)
+				compareFeedLogs(t, name, cut, pipe, perr, seq, serr)
 			}
-			if len(seq) < 700 {
-				t.Fatalf("%s cut=%v: only %d calls", name, cut, len(seq))
-			}
-			if len(pipe) != len(seq) {
-				t.Errorf("%s cut=%v: %d calls pipelined, %d serial", name, cut, len(pipe), len(seq))
-			}
-			for i := range min(len(pipe), len(seq)) {
-				if pipe[i] != seq[i] {
-					t.Errorf("%s cut=%v: call %d: pipelined %q, serial %q", name, cut, i, pipe[i], seq[i])
-					break
-				}
-			}
+		}
+	}
+}
+
+// compareFeedLogs compares a pipelined Feed's calls and error with the
+// serial one's.
+func compareFeedLogs(t *testing.T, name string, cut bool, pipe []string, perr error, seq []string, serr error) {
+	t.Helper()
+	if cut {
+		if !errors.Is(perr, ingest.ErrTruncated) || !errors.Is(serr, ingest.ErrTruncated) {
+			t.Errorf("%s cut: errors %v, %v", name, perr, serr)
+		}
+	} else if perr != nil || serr != nil {
+		t.Fatalf("%s: errors %v, %v", name, perr, serr)
+	}
+	if len(seq) < 700 {
+		t.Fatalf("%s cut=%v: only %d calls", name, cut, len(seq))
+	}
+	if len(pipe) != len(seq) {
+		t.Errorf("%s cut=%v: %d calls pipelined, %d serial", name, cut, len(pipe), len(seq))
+	}
+	for i := range min(len(pipe), len(seq)) {
+		if pipe[i] != seq[i] {
+			t.Errorf("%s cut=%v: call %d: pipelined %q, serial %q", name, cut, i, pipe[i], seq[i])
+			return
 		}
 	}
 }
