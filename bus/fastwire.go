@@ -573,14 +573,7 @@ type protoCache struct {
 // in their shortest form), without reflection.
 func AppendFrameBatch(dst []byte, b *FrameBatch) []byte {
 	w := wr{b: dst}
-	w.mapLen(4)
-	w.str("v")
-	w.int(int64(b.V))
-	w.str("capture")
-	w.str(b.Capture)
-	w.str("seq")
-	w.uint(b.Seq)
-	w.str("frames")
+	w.frameBatchFields(b.V, b.Capture, b.Seq)
 	if b.Frames == nil {
 		w.b = append(w.b, 0xc0)
 		return w.b
@@ -593,23 +586,50 @@ func AppendFrameBatch(dst []byte, b *FrameBatch) []byte {
 }
 
 // The keys of a Frame as msgpack.Marshal writes them, each with its fixstr
-// header, and the fixmap header of the frame's 9 fields before the first.
+// header.
 const (
-	keyFrameIndex = "\x89" + keyIndex
-	keyIndex      = "\xa5index"
-	keySec        = "\xa3sec"
-	keyNsec       = "\xa4nsec"
-	keyDigits     = "\xa6digits"
-	keyCapLen     = "\xa6caplen"
-	keyOrigLen    = "\xa7origlen"
-	keyLinkType   = "\xa8linktype"
-	keyIface      = "\xa5iface"
-	keyData       = "\xa4data"
+	keyIndex    = "\xa5index"
+	keySec      = "\xa3sec"
+	keyNsec     = "\xa4nsec"
+	keyDigits   = "\xa6digits"
+	keyCapLen   = "\xa6caplen"
+	keyOrigLen  = "\xa7origlen"
+	keyLinkType = "\xa8linktype"
+	keyIface    = "\xa5iface"
+	keyData     = "\xa4data"
 )
+
+// frameBatchFields appends a FrameBatch's map header and fields up to the
+// key of its frames.
+func (w *wr) frameBatchFields(v int, capture string, seq uint64) {
+	w.mapLen(4)
+	w.str("v")
+	w.int(int64(v))
+	w.str("capture")
+	w.str(capture)
+	w.str("seq")
+	w.uint(seq)
+	w.str("frames")
+}
 
 // frame appends one Frame of a FrameBatch.
 func (w *wr) frame(f *Frame) {
-	w.b = append(w.b, keyFrameIndex...)
+	w.b = append(w.b, 0x89) // fixmap of the frame's 9 fields
+	w.frameFields(f, false)
+}
+
+// AppendFrameFields appends the nine fields of f (keys and values, without
+// a map header) as a Frame's map holds them, with nil data when noData is
+// set: the head of a DecodedFrame, which the services write field by
+// field and the fast readers match key by key.
+func AppendFrameFields(dst []byte, f *Frame, noData bool) []byte {
+	w := wr{b: dst}
+	w.frameFields(f, noData)
+	return w.b
+}
+
+func (w *wr) frameFields(f *Frame, noData bool) {
+	w.b = append(w.b, keyIndex...)
 	w.uint(f.Index)
 	w.b = append(w.b, keySec...)
 	w.int(f.Sec)
@@ -626,6 +646,10 @@ func (w *wr) frame(f *Frame) {
 	w.b = append(w.b, keyIface...)
 	w.uint(uint64(f.Interface))
 	w.b = append(w.b, keyData...)
+	if noData {
+		w.b = append(w.b, 0xc0)
+		return
+	}
 	w.bin(f.Data)
 }
 
@@ -677,14 +701,7 @@ func (fw *FrameBatchWriter) Len() int { return fw.n }
 func (fw *FrameBatchWriter) Bytes(v int, seq uint64) []byte {
 	p := &fw.pre
 	p.b = p.b[:0]
-	p.mapLen(4)
-	p.str("v")
-	p.int(int64(v))
-	p.str("capture")
-	p.str(fw.capture)
-	p.str("seq")
-	p.uint(seq)
-	p.str("frames")
+	p.frameBatchFields(v, fw.capture, seq)
 	p.arrLen(fw.n)
 	start := fw.head - len(p.b)
 	copy(fw.w.b[start:], p.b)

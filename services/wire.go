@@ -112,28 +112,6 @@ func (w *msgWriter) boolVal(v bool) {
 	}
 }
 
-// key appends a key given with its msgpack header (one of the hot keys
-// below, encoded once).
-func (w *msgWriter) key(k string) { w.buf = append(w.buf, k...) }
-
-// The keys of a DecodedFrame, as strVal would write them.
-const (
-	kIndex    = "\xa5index"
-	kSec      = "\xa3sec"
-	kNsec     = "\xa4nsec"
-	kDigits   = "\xa6digits"
-	kCapLen   = "\xa6caplen"
-	kOrigLen  = "\xa7origlen"
-	kLinkType = "\xa8linktype"
-	kIface    = "\xa5iface"
-	kData     = "\xa4data"
-	kChain    = "\xa5chain"
-	kLayers   = "\xa6layers"
-	kError    = "\xa5error"
-	kFragment = "\xa8fragment"
-	kStopped  = "\xa7stopped"
-)
-
 func (w *msgWriter) str(k, v string)         { w.strVal(k); w.strVal(v) }
 func (w *msgWriter) uint(k string, v uint64) { w.strVal(k); w.uintVal(v) }
 func (w *msgWriter) int(k string, v int64)   { w.strVal(k); w.intVal(v) }
@@ -184,16 +162,16 @@ func (w *msgWriter) beginDecoded(capture string, gen uint32, part, parts int, m 
 // it from the bytes and spans), with nil data when noData is set.
 func (w *msgWriter) frame(f *bus.Frame, p *decoder.Packet, chain []byte, noData bool) error {
 	w.mapLen(14)
-	w.frameFields(f, noData)
-	w.key(kChain)
+	w.buf = bus.AppendFrameFields(w.buf, f, noData)
+	w.strVal("chain")
 	w.buf = appendLen(w.buf, len(chain), 0xa0, 31, 0xd9, 0xda, 0xdb)
 	w.buf = append(w.buf, chain...)
-	w.key(kLayers)
+	w.strVal("layers")
 	w.arrLen(p.N)
 	for i := 0; i < p.N; i++ {
 		w.span(&p.Layers[i])
 	}
-	w.key(kError)
+	w.strVal("error")
 	if p.Failed() {
 		if err := w.e.Encode(bus.ErrorOf(p)); err != nil {
 			return err
@@ -201,36 +179,9 @@ func (w *msgWriter) frame(f *bus.Frame, p *decoder.Packet, chain []byte, noData 
 	} else {
 		w.buf = append(w.buf, 0xc0)
 	}
-	w.key(kFragment)
-	w.boolVal(p.Fragment)
-	w.key(kStopped)
-	w.boolVal(p.Stopped)
+	w.bool("fragment", p.Fragment)
+	w.bool("stopped", p.Stopped)
 	return nil
-}
-
-func (w *msgWriter) frameFields(f *bus.Frame, noData bool) {
-	w.key(kIndex)
-	w.uintVal(f.Index)
-	w.key(kSec)
-	w.intVal(f.Sec)
-	w.key(kNsec)
-	w.uintVal(uint64(f.Nsec))
-	w.key(kDigits)
-	w.uintVal(uint64(f.Digits))
-	w.key(kCapLen)
-	w.uintVal(uint64(f.CapLen))
-	w.key(kOrigLen)
-	w.uintVal(uint64(f.OrigLen))
-	w.key(kLinkType)
-	w.uintVal(uint64(f.LinkType))
-	w.key(kIface)
-	w.uintVal(uint64(f.Interface))
-	w.key(kData)
-	if noData {
-		w.buf = append(w.buf, 0xc0)
-		return
-	}
-	w.binVal(f.Data)
 }
 
 // beginEvents writes the fields of a LayerEvents up to its events array.
