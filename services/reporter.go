@@ -95,7 +95,7 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 	g, gctx := errgroup.WithContext(rctx)
 	g.Go(func() error {
 		return readOrdered(gctx, c, bus.StreamDecoded, []string{bus.DecodedAll(capture)}, decodedMsgs, 8<<20, func(msg jetstream.Msg) (bool, error) {
-			b := m.free.decoded()
+			b := m.freeDec.get()
 			if err := bus.DecodeDecodedBatch(msg.Data(), b); err != nil {
 				return false, fmt.Errorf("report %s: bad decoded batch on %s: %w", capture, msg.Subject(), err)
 			}
@@ -105,7 +105,7 @@ func renderCaptureBatches(ctx context.Context, c *jsbus.Conn, st *CaptureState, 
 	if joinFrames {
 		g.Go(func() error {
 			return readOrdered(gctx, c, bus.StreamFrames, []string{bus.FramesBatch(capture)}, frameMsgs, 8<<20, func(msg jetstream.Msg) (bool, error) {
-				b := m.free.frames()
+				b := m.freeFB.get()
 				if err := bus.DecodeFrameBatch(msg.Data(), b); err != nil {
 					return false, fmt.Errorf("report %s: bad frame batch: %w", capture, err)
 				}
@@ -197,52 +197,35 @@ type merger struct {
 	ftree   decoder.Tree
 	pkt     decoder.Packet
 	onBatch func(uint64)
-	free    batchPool
+	// Rendered batches, for the readers to decode into.
+	freeDec recycler[bus.DecodedBatch]
+	freeFB  recycler[bus.FrameBatch]
 }
 
-// batchPool recycles the batches the merger has rendered: the readers
-// decode the next messages into them, reusing their frame slices.
-type batchPool struct {
-	dec chan *bus.DecodedBatch
-	fb  chan *bus.FrameBatch
-}
+// recycler keeps up to its capacity of the batches the merger has
+// rendered: the readers decode the next messages into them, reusing their
+// frame slices.
+type recycler[T any] chan *T
 
-func newBatchPool() batchPool {
-	return batchPool{dec: make(chan *bus.DecodedBatch, 16), fb: make(chan *bus.FrameBatch, 16)}
-}
-
-func (p batchPool) decoded() *bus.DecodedBatch {
+// get returns a recycled batch, or a new one.
+func (r recycler[T]) get() *T {
 	select {
-	case b := <-p.dec:
+	case b := <-r:
 		return b
 	default:
-		return &bus.DecodedBatch{}
+		return new(T)
 	}
 }
 
-func (p batchPool) frames() *bus.FrameBatch {
+// put gives back a rendered batch (nil is ignored). Its frames still point
+// into the message it was read from until it is reused.
+func (r recycler[T]) put(b *T) {
+	if b == nil {
+		return
+	}
 	select {
-	case b := <-p.fb:
-		return b
+	case r <- b:
 	default:
-		return &bus.FrameBatch{}
-	}
-}
-
-// put gives back a rendered batch (nil is ignored). Its frames still
-// point into the message it was read from until it is reused.
-func (p batchPool) put(d *bus.DecodedBatch, f *bus.FrameBatch) {
-	if d != nil {
-		select {
-		case p.dec <- d:
-		default:
-		}
-	}
-	if f != nil {
-		select {
-		case p.fb <- f:
-		default:
-		}
 	}
 }
 
@@ -255,7 +238,8 @@ type outRecord struct {
 }
 
 func newMerger(capture string, parts int, st *CaptureState) *merger {
-	m := &merger{capture: capture, parts: parts, st: st, rs: &reportStats{}, free: newBatchPool()}
+	m := &merger{capture: capture, parts: parts, st: st, rs: &reportStats{},
+		freeDec: make(recycler[bus.DecodedBatch], 16), freeFB: make(recycler[bus.FrameBatch], 16)}
 	m.dec = make([]*reorder[*bus.DecodedBatch], parts)
 	for i := range m.dec {
 		m.dec[i] = newReorder[*bus.DecodedBatch]()
@@ -368,10 +352,10 @@ func (m *merger) render(out reportOutput, onFrame func(*bus.DecodedFrame)) (bool
 		// into it).
 		for _, pb := range m.popped {
 			if pb.End == nil {
-				m.free.put(pb, nil)
+				m.freeDec.put(pb)
 			}
 		}
-		m.free.put(nil, fb)
+		m.freeFB.put(fb)
 	}()
 	slices.SortFunc(m.frames, func(a, b *bus.DecodedFrame) int { return cmp.Compare(a.Index, b.Index) })
 	if m.fb != nil && end == nil {
