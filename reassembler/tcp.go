@@ -242,10 +242,24 @@ func (s *store) join(dst []byte) []byte {
 	if s.b != nil {
 		return append(dst, s.b...)
 	}
-	for _, p := range s.pieces {
+	return appendPieces(dst, s.pieces)
+}
+
+// appendPieces appends the bytes of ps to dst.
+func appendPieces(dst []byte, ps []piece) []byte {
+	for _, p := range ps {
 		dst = append(dst, p.b...)
 	}
 	return dst
+}
+
+// piecesLen returns the number of bytes of ps.
+func piecesLen(ps []piece) int {
+	n := 0
+	for _, p := range ps {
+		n += len(p.b)
+	}
+	return n
 }
 
 // held is the memory the kept bytes count for against the caps: the
@@ -951,15 +965,8 @@ type StreamDir struct {
 // (once: Data then holds them). Read the bytes through Bytes.
 func (d *StreamDir) Bytes() []byte {
 	if d.pieces != nil {
-		n := 0
-		for _, p := range d.pieces {
-			n += len(p.b)
-		}
-		b := make([]byte, 0, n)
-		for _, p := range d.pieces {
-			b = append(b, p.b...)
-		}
-		d.Data, d.pieces = b, nil
+		d.Data = appendPieces(make([]byte, 0, piecesLen(d.pieces)), d.pieces)
+		d.pieces = nil
 	}
 	return d.Data
 }
@@ -973,9 +980,7 @@ func (d *StreamDir) Bytes() []byte {
 func (s *Stream) JoinData(buf []byte) []byte {
 	n := 0
 	for i := range s.Dirs {
-		for _, p := range s.Dirs[i].pieces {
-			n += len(p.b)
-		}
+		n += piecesLen(s.Dirs[i].pieces)
 	}
 	if n == 0 {
 		return buf
@@ -990,9 +995,7 @@ func (s *Stream) JoinData(buf []byte) []byte {
 			continue
 		}
 		start := len(buf)
-		for _, p := range d.pieces {
-			buf = append(buf, p.b...)
-		}
+		buf = appendPieces(buf, d.pieces)
 		d.Data, d.pieces = buf[start:len(buf):len(buf)], nil
 	}
 	return buf
