@@ -100,9 +100,6 @@ func (r *Reader) openPcap(head []byte) error {
 
 // nextRecord reads one pcap record into f.
 func (r *Reader) nextRecord(f *Frame) error {
-	if r.br == nil {
-		r.warmAhead()
-	}
 	start := r.off
 	h, err := r.peek(pcapRecordLen)
 	if err != nil {

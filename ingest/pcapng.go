@@ -183,9 +183,6 @@ func (r *Reader) openPcapNG() error {
 // nextBlock reads blocks until a packet block, which it puts into f.
 func (r *Reader) nextBlock(f *Frame) error {
 	for {
-		if r.br == nil {
-			r.warmAhead()
-		}
 		start := r.off
 		h, err := r.peek(blockHeaderLen)
 		if err != nil {

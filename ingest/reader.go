@@ -204,6 +204,9 @@ func (r *Reader) Next(f *Frame) error {
 	if r.err != nil {
 		return r.err
 	}
+	if r.br == nil {
+		r.warmAhead()
+	}
 	var err error
 	if r.ng {
 		err = r.nextBlock(f)

@@ -292,7 +292,6 @@ func extractEmbedded(ctx context.Context, o *ExtractOptions) (st Stats, err erro
 		return st, err
 	}
 	if flowFiles {
-		cs := &CaptureState{V: bus.Version, Capture: capture, Options: bo}
 		if err := writeFlowFiles(ctx, ingConn, cs, o.Trace.Sink, decoder.New(o.Decode)); err != nil {
 			return st, fmt.Errorf("extract: %w", err)
 		}
