@@ -13,10 +13,13 @@ type pool[T any] struct {
 	size    int
 	free    [][][]T // per class, then the max-sized buffers
 	retired [][]T
+	// lent is set when a buffer is retired (the owner's flag: one for all
+	// its pools, cleared when they release).
+	lent *bool
 }
 
-func newPool[T any](class []int, max, limit int) pool[T] {
-	return pool[T]{class: class, max: max, limit: limit, free: make([][][]T, len(class)+1)}
+func newPool[T any](class []int, max, limit int, lent *bool) pool[T] {
+	return pool[T]{class: class, max: max, limit: limit, free: make([][][]T, len(class)+1), lent: lent}
 }
 
 // classOf returns the pool class of a buffer capacity, or -1.
@@ -84,6 +87,7 @@ func (bp *pool[T]) put(b []T) {
 func (bp *pool[T]) retire(b []T) {
 	if cap(b) > 0 {
 		bp.retired = append(bp.retired, b)
+		*bp.lent = true
 	}
 }
 

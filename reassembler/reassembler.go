@@ -77,6 +77,9 @@ type Reassembler struct {
 	at       uint64
 	advanced bool
 	now      int64
+	// lent is set when the pools hold retired buffers that records being
+	// emitted may lend (see release).
+	lent bool
 	// Bound once so that passing them does not allocate per frame.
 	fragEmit func(*datagram, string)
 	tcpEmit  func(*conn, string)
@@ -88,12 +91,12 @@ func New(cfg Config) *Reassembler {
 	c := cfg.withDefaults()
 	r := &Reassembler{cfg: c}
 	r.frag = fragTable{cfg: &r.cfg, m: make(map[fragKey]*datagram), stats: &r.stats,
-		bufs: newPool[byte](fragClass, r.cfg.MaxDatagramBytes, fragPoolBytes)}
+		bufs: newPool[byte](fragClass, r.cfg.MaxDatagramBytes, fragPoolBytes, &r.lent)}
 	r.tcp = tcpTable{cfg: &r.cfg, m: newConnTable(), stats: &r.stats,
-		bufs:   newPool[byte](bufClass, r.cfg.MaxStreamBytes, poolBytes),
-		segs:   newPool[Segment](listClass, r.cfg.MaxSegments, listPoolLen),
-		frames: newPool[uint64](listClass, r.cfg.MaxSegments, listPoolLen),
-		pieces: newPool[piece](listClass, r.cfg.MaxSegments, listPoolLen)}
+		bufs:   newPool[byte](bufClass, r.cfg.MaxStreamBytes, poolBytes, &r.lent),
+		segs:   newPool[Segment](listClass, r.cfg.MaxSegments, listPoolLen, &r.lent),
+		frames: newPool[uint64](listClass, r.cfg.MaxSegments, listPoolLen, &r.lent),
+		pieces: newPool[piece](listClass, r.cfg.MaxSegments, listPoolLen, &r.lent)}
 	r.fragEmit = r.datagramDone
 	r.tcpEmit = r.streamDone
 	return r
@@ -115,11 +118,14 @@ func (r *Reassembler) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(Re
 	r.now = nanos(fi.Sec, fi.Nsec)
 	saved := r.at
 	r.at = fi.Index
-	if !r.addFragment(&fi, p) && r.cfg.TCP {
+	// The decoder sets p.Fragment for every IPv4 or IPv6 fragment (an
+	// atomic IPv6 fragment is none: findFragment says so too).
+	if !(p.Fragment && r.addFragment(&fi, p)) && r.cfg.TCP {
+		ti, ip := scanLayers(p)
 		// The segment lives on the stack: filling it writes no pointer
 		// into the heap (no write barrier).
 		var seg segment
-		if findSegment(p, &seg) {
+		if ti > 0 && segmentAt(p, ti, ip, &seg) {
 			seg.frame, seg.stable = fi.Index, r.cfg.StableFrames
 			r.tcp.add(&seg, r.now, r.tcpEmit)
 		}
@@ -127,14 +133,14 @@ func (r *Reassembler) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(Re
 	if r.advanced || saved > r.at {
 		r.at = saved
 	}
-	r.flushOut(emit)
+	if len(r.out) > 0 || r.lent {
+		r.flushOut(emit)
+	}
 }
 
-// addFragment takes p if it is an IP fragment.
+// addFragment takes p if it is an IP fragment (the caller has seen that p
+// has a fragment or an IPv6 Fragment header).
 func (r *Reassembler) addFragment(fi *reporter.FrameInfo, p *decoder.Packet) bool {
-	if !p.Fragment && p.Find(decoder.ProtoIPv6Frag) < 0 {
-		return false
-	}
 	f, ok := findFragment(p, r.cfg.IPv4, r.cfg.IPv6)
 	if !ok || !f.mf && f.off == 0 {
 		return false
@@ -209,6 +215,7 @@ func (r *Reassembler) streamDone(c *conn, reason string) {
 
 // release returns the buffers that the records just emitted lent.
 func (r *Reassembler) release() {
+	r.lent = false
 	r.tcp.bufs.release()
 	r.tcp.segs.release()
 	r.tcp.frames.release()

@@ -338,55 +338,61 @@ func (tt *tcpTable) Pop() any {
 	return c
 }
 
-// findSegment extracts the innermost TCP segment of p.
-func findSegment(p *decoder.Packet, s *segment) bool {
-	ti := p.FindLast(decoder.ProtoTCP)
-	if ti <= 0 {
+// scanLayers returns, in one pass over the layers of p, the index of its
+// innermost TCP layer (-1 if none) and of the nearest IPv4 or IPv6 layer
+// before it (-1 if none).
+func scanLayers(p *decoder.Packet) (ti, ip int) {
+	ti, ip = -1, -1
+	last := -1
+	layers := p.Layers[:max(0, min(p.N, len(p.Layers)))]
+	for i := range layers {
+		switch layers[i].Proto {
+		case decoder.ProtoIPv4, decoder.ProtoIPv6:
+			last = i
+		case decoder.ProtoTCP:
+			ti, ip = i, last
+		}
+	}
+	return ti, ip
+}
+
+// segmentAt reads the TCP segment of layer ti of p, carried by the IP
+// layer ip (see scanLayers) into s, which is zero.
+func segmentAt(p *decoder.Packet, ti, ip int, s *segment) bool {
+	if ti <= 0 || ip < 0 {
 		return false
 	}
-	tl := &p.Layers[ti]
-	if tl.Hdr < 20 || int(tl.End) > len(p.Data) {
+	tl, il := p.Layers[ti], p.Layers[ip]
+	if tl.Hdr < 20 || tl.Off+tl.Hdr > tl.End || int(tl.End) > len(p.Data) || int(il.Off) > len(p.Data) {
 		return false
 	}
-	il := &p.Layers[ti-1]
-	for j := ti - 1; j >= 0; j-- {
-		if pr := p.Layers[j].Proto; pr == decoder.ProtoIPv4 || pr == decoder.ProtoIPv6 {
-			il = &p.Layers[j]
-			break
-		}
-		if j == 0 {
+	ipb := p.Data[il.Off:]
+	if il.Proto == decoder.ProtoIPv4 {
+		if len(ipb) < 20 {
 			return false
 		}
-	}
-	*s = segment{}
-	ip := p.Data[il.Off:]
-	switch il.Proto {
-	case decoder.ProtoIPv4:
-		if len(ip) < 20 {
-			return false
-		}
-		h := decoder.IPv4(ip)
+		h := decoder.IPv4(ipb)
 		if h.IsFragment() {
 			return false // reassembled first
 		}
-		s.src, s.dst = addrOf(h.Src()), addrOf(h.Dst())
-	case decoder.ProtoIPv6:
-		if len(ip) < 40 {
+		s.src, s.dst = addrOf(ipb[12:16]), addrOf(ipb[16:20])
+	} else {
+		if len(ipb) < 40 {
 			return false
 		}
 		s.v6 = true
-		s.src, s.dst = addrOf(ip[8:24]), addrOf(ip[24:40])
+		s.src, s.dst = addrOf(ipb[8:24]), addrOf(ipb[24:40])
 	}
-	th := decoder.TCP(p.Data[tl.Off:tl.End])
-	s.sport, s.dport = th.SrcPort(), th.DstPort()
-	s.seq = th.Seq()
-	s.flags = th.Flags()
-	s.data = p.Data[tl.Off+tl.Hdr : tl.End]
+	th := p.Data[tl.Off:tl.End]
+	s.sport, s.dport = binary.BigEndian.Uint16(th), binary.BigEndian.Uint16(th[2:])
+	s.seq = binary.BigEndian.Uint32(th[4:])
+	s.flags = decoder.TCP(th).Flags()
+	s.data = th[tl.Hdr:]
 	s.claimed = uint32(len(s.data))
 	if il.Proto == decoder.ProtoIPv4 {
 		// A capture cut short holds less than the headers state: the rest
 		// is missing, not absent.
-		if tot := int(decoder.IPv4(ip).TotalLen()); tot > 0 {
+		if tot := int(decoder.IPv4(ipb).TotalLen()); tot > 0 {
 			if c := tot - int(tl.Off-il.Off) - int(tl.Hdr); c > len(s.data) {
 				s.claimed = uint32(c)
 			}

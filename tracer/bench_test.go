@@ -202,3 +202,80 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkInstr runs one pass of PCAPFLOW_INSTR_MODE (decode, frag, tcp,
+// trace or full, as BenchmarkPipeline's passes) over the generated frames
+// (100,000, or PCAPFLOW_BENCH_FRAMES) in instrPass, for .ci/instr.sh, which
+// counts the instructions instrPass executes under valgrind's callgrind:
+// a measure that does not depend on what else the machine runs.
+func BenchmarkInstr(b *testing.B) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_FRAMES")); err == nil && v > 0 {
+		n = v
+	}
+	mode := os.Getenv("PCAPFLOW_INSTR_MODE")
+	var ra *reassembler.Config
+	trace := false
+	switch mode {
+	case "decode", "":
+	case "frag":
+		ra = &reassembler.Config{IPv4: true, IPv6: true}
+	case "tcp":
+		ra = &reassembler.Config{TCP: true}
+	case "trace":
+		trace = true
+	case "full":
+		ra, trace = &reassembler.Config{}, true
+	default:
+		b.Fatalf("PCAPFLOW_INSTR_MODE %q: want decode, frag, tcp, trace or full", mode)
+	}
+	frames := generated(b, n)
+	b.ResetTimer()
+	for range b.N {
+		instrPass(frames, ra, trace)
+	}
+	b.ReportMetric(float64(len(frames)), "frames")
+}
+
+// instrPass decodes frames and feeds them to a new Reassembler (ra not
+// nil) and Tracer (trace), as BenchmarkPipeline's passes do.
+//
+//go:noinline
+func instrPass(frames []benchFrame, ra *reassembler.Config, trace bool) {
+	dec := decoder.New(decoder.Options{})
+	var p decoder.Packet
+	var r *reassembler.Reassembler
+	if ra != nil {
+		r = reassembler.New(*ra)
+	}
+	var tr *Tracer
+	if trace {
+		tr = New(Config{})
+	}
+	emitR := func(reassembler.Record) {}
+	emitF := func(*Flow) {}
+	for i := range frames {
+		fr := &frames[i]
+		dec.Decode(fr.data, fr.lt, &p)
+		if r != nil {
+			r.Add(fr.fi, &p, emitR)
+		}
+		if tr != nil {
+			tr.Add(fr.fi, &p, emitF)
+		}
+		if (i+1)%256 == 0 {
+			if r != nil {
+				r.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitR)
+			}
+			if tr != nil {
+				tr.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitF)
+			}
+		}
+	}
+	if r != nil {
+		r.Flush(emitR)
+	}
+	if tr != nil {
+		tr.Flush(emitF)
+	}
+}

@@ -285,37 +285,30 @@ func addrWords(b []byte) (uint64, uint64) {
 // source-routed IPv4 packet, the final destination of the route, as tshark
 // shows it).
 func (t *Tracer) parse(p *decoder.Packet, pi *pktInfo) bool {
-	ti, ip, _ := scan(p)
+	ti, ip := scan(p)
 	return t.parseAt(p, ti, ip, pi)
 }
 
 // scan returns, in one pass over the layers of p, the index of its
-// transport layer (as transportLayer), of the nearest IP layer before it
-// (-1 if none), and whether p has an IPv6 fragment header.
-func scan(p *decoder.Packet) (ti, ip int, v6frag bool) {
+// transport layer (as transportLayer) and of the nearest IP layer before
+// it (-1 if none).
+func scan(p *decoder.Packet) (ti, ip int) {
 	ti, ip = -1, -1
-	last, icmp := -1, false
+	last := -1
 	layers := p.Layers[:max(0, min(p.N, len(p.Layers)))]
 	for i := range layers {
 		switch layerKind[layers[i].Proto] {
 		case kindNone:
 		case kindIP:
-			if !icmp {
-				last = i
-			}
+			last = i
 		case kindTransport:
-			if !icmp {
-				ti, ip = i, last
-			}
+			ti, ip = i, last
 		case kindICMP:
-			if !icmp {
-				ti, ip, icmp = i, last, true
-			}
-		case kindIPv6Frag:
-			v6frag = true
+			// What follows is a quoted packet.
+			return i, last
 		}
 	}
-	return ti, ip, v6frag
+	return ti, ip
 }
 
 // The layers scan looks for.
@@ -324,17 +317,15 @@ const (
 	kindIP
 	kindTransport
 	kindICMP
-	kindIPv6Frag
 )
 
 var layerKind = [256]uint8{
-	decoder.ProtoIPv4:     kindIP,
-	decoder.ProtoIPv6:     kindIP,
-	decoder.ProtoTCP:      kindTransport,
-	decoder.ProtoUDP:      kindTransport,
-	decoder.ProtoICMP:     kindICMP,
-	decoder.ProtoICMPv6:   kindICMP,
-	decoder.ProtoIPv6Frag: kindIPv6Frag,
+	decoder.ProtoIPv4:   kindIP,
+	decoder.ProtoIPv6:   kindIP,
+	decoder.ProtoTCP:    kindTransport,
+	decoder.ProtoUDP:    kindTransport,
+	decoder.ProtoICMP:   kindICMP,
+	decoder.ProtoICMPv6: kindICMP,
 }
 
 // parseAt reads pi from transport layer ti and IP layer ip of p (see scan).
@@ -520,13 +511,14 @@ func nanos(sec int64, nsec uint32) int64 { return sec*1e9 + int64(nsec) }
 // At = fi.Index.
 func (t *Tracer) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(*Flow)) {
 	pi := &t.pkt
-	ti, ip, v6frag := scan(p)
-	if (p.Fragment || v6frag) && reassembler.IsFragment(p) {
+	// The decoder sets p.Fragment for every IPv4 or IPv6 fragment (an
+	// atomic IPv6 fragment is none: IsFragment says so too).
+	if p.Fragment && reassembler.IsFragment(p) {
 		var ok bool
 		if pi, ok = t.fragment(&fi, p); !ok {
 			return
 		}
-	} else if !t.parseAt(p, ti, ip, pi) {
+	} else if !t.parse(p, pi) {
 		return
 	}
 	saved := t.at
