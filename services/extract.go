@@ -344,12 +344,14 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 // The pipelined inline engine: when nothing needs the frames one at a
 // time as they arrive (no verbose lines, a file rather than a live
 // stream), the calling goroutine reads, decodes and builds the blocks of a
-// batch of frames while a second goroutine renders the previous batch and,
-// with reassembly or tracing, feeds its frames to the stateful cores (whose
-// records go into the report right after their frame, as in the serial
-// loop). One producer, one consumer and FIFO channels keep the frame order;
-// the batches and everything in them are reused, so there is no
-// allocation per frame.
+// batch of frames, and with reassembly or tracing feeds them to the
+// stateful cores, while a second goroutine renders the previous batch:
+// its frame blocks and, right after each frame, the blocks of the records
+// the cores emitted at it (as in the serial loop). Rendering is the larger
+// share of the work (JSON, hex of every stream byte), so the cores run
+// beside decoding rather than beside rendering. One producer, one
+// consumer and FIFO channels keep the frame order; the batches and
+// everything in them are reused, so there is no allocation per frame.
 const (
 	pipeBatches    = 4         // batches in flight (producer, channel, renderer)
 	pipeBatchLen   = 256       // frames per batch
@@ -364,32 +366,76 @@ type pipeSlot struct {
 	failed  bool
 	tree    decoder.Tree
 	builder reporter.Builder
-	pkt     *decoder.Packet // the slot's own Packet, with reassembly or tracing
 }
 
-// pipeBatch holds frames copied out of the reader's buffer into arena.
+// pipeBatch holds frames copied out of the reader's buffer into arena,
+// and the record blocks emitted at them (recs[:nrec], in emission order).
 type pipeBatch struct {
 	n     int
 	arena []byte
 	slots []pipeSlot
+	recs  []pipeRecord
+	nrec  int
+	// bins holds the byte values of the record blocks: the records lend
+	// the cores' buffers only while they are emitted.
+	bins []byte
 }
 
+// pipeRecord is a record block that follows frame slot of its batch.
+type pipeRecord struct {
+	slot int
+	name string
+	tree decoder.Tree
+}
+
+// batchRecorder is the reporter.Writer of the stateful cores in the
+// pipelined engine: it keeps each block in the current batch, after its
+// current frame, for the renderer.
+type batchRecorder struct {
+	b *pipeBatch
+}
+
+func (r *batchRecorder) Block(name string, t *decoder.Tree) error {
+	b := r.b
+	if b.nrec == len(b.recs) {
+		b.recs = append(b.recs, pipeRecord{})
+	}
+	rec := &b.recs[b.nrec]
+	b.nrec++
+	rec.slot, rec.name = b.n-1, name
+	rec.tree.Nodes = append(rec.tree.Nodes[:0], t.Nodes...)
+	for i := range rec.tree.Nodes {
+		nd := &rec.tree.Nodes[i]
+		if len(nd.Bin) == 0 {
+			continue
+		}
+		if len(b.bins)+len(nd.Bin) > cap(b.bins) {
+			// A new chunk: the values already copied keep the old one.
+			b.bins = make([]byte, 0, max(2*cap(b.bins), len(nd.Bin), 64<<10))
+		}
+		off := len(b.bins)
+		b.bins = append(b.bins, nd.Bin...)
+		nd.Bin = b.bins[off:len(b.bins):len(b.bins)]
+	}
+	return nil
+}
+
+func (r *batchRecorder) Close() error { return nil }
+
 // extractPipelined continues extractInline after the header block: it
-// reads, decodes and builds in this goroutine and renders in another one.
+// reads, decodes, builds and runs the stateful cores in this goroutine
+// and renders in another one.
 func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, out *sink, dec *decoder.Decoder,
 	sf *stateful, prog *progress, start time.Time) (Stats, error) {
 	free := make(chan *pipeBatch, pipeBatches)
 	full := make(chan *pipeBatch, pipeBatches)
 	for range pipeBatches {
-		b := &pipeBatch{arena: make([]byte, 0, pipeArenaBytes), slots: make([]pipeSlot, pipeBatchLen)}
-		if sf != nil {
-			// The stateful cores read the Packet after the producer moved on.
-			pkts := make([]decoder.Packet, pipeBatchLen)
-			for i := range b.slots {
-				b.slots[i].pkt = &pkts[i]
-			}
-		}
-		free <- b
+		free <- &pipeBatch{arena: make([]byte, 0, pipeArenaBytes), slots: make([]pipeSlot, pipeBatchLen)}
+	}
+	var rec *batchRecorder
+	if sf != nil {
+		rec = &batchRecorder{}
+		sf.w = rec
 	}
 	var (
 		failed atomic.Bool // the renderer hit a write error: stop reading
@@ -400,11 +446,12 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 	go func() {
 		defer close(done)
 		for b := range full {
+			k := 0
 			for i := 0; i < b.n && werr == nil; i++ {
 				sl := &b.slots[i]
 				werr = out.w.Block(sl.builder.Name(sl.info.Index), &sl.tree)
-				if werr == nil && sf != nil {
-					werr = sf.add(sl.info, sl.pkt)
+				for ; werr == nil && k < b.nrec && b.recs[k].slot == i; k++ {
+					werr = out.w.Block(b.recs[k].name, &b.recs[k].tree)
 				}
 				if sl.failed {
 					st.DecodeErrors++
@@ -415,7 +462,7 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 			if werr != nil {
 				failed.Store(true)
 			}
-			b.n, b.arena = 0, b.arena[:0]
+			b.n, b.arena, b.nrec, b.bins = 0, b.arena[:0], 0, b.bins[:0]
 			free <- b
 		}
 	}()
@@ -453,20 +500,24 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 		sl := &b.slots[b.n]
 		b.n++
 		sl.info = reporter.FrameInfoOf(&frame)
-		p := &pkt
-		if sl.pkt != nil {
-			p = sl.pkt
+		dec.Decode(data, frame.LinkType, &pkt)
+		sl.failed = pkt.Failed()
+		sl.builder.Frame(&sl.tree, sl.info, &pkt)
+		if sf != nil {
+			rec.b = b
+			if rerr = sf.add(sl.info, &pkt); rerr != nil {
+				break
+			}
 		}
-		dec.Decode(data, frame.LinkType, p)
-		sl.failed = p.Failed()
-		sl.builder.Frame(&sl.tree, sl.info, p)
 		read.Frames++
 		prog.tick(&read)
 	}
 	full <- b
 	close(full)
 	<-done
-	if werr == nil && sf != nil {
+	if werr == nil && rerr == nil && sf != nil {
+		// Every batch is rendered: the last records go straight out.
+		sf.w = out.w
 		werr = sf.flush()
 	}
 	prog.done()
