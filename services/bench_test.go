@@ -11,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/pcapflow/pcapflow/decoder/craft"
+	"github.com/pcapflow/pcapflow/reassembler"
 	"github.com/pcapflow/pcapflow/reporter"
+	"github.com/pcapflow/pcapflow/tracer"
 )
 
 // benchFrames is the size of the benchmark capture: 1,000,000 frames, or
@@ -91,4 +93,38 @@ func BenchmarkEngines(b *testing.B) {
 		b.ReportMetric(peakRSS(), "peak-RSS-MiB")
 		b.ReportMetric(rssInline, "inline-peak-RSS-MiB")
 	}
+}
+
+// BenchmarkExtractStateful runs the inline engine end to end (capture file
+// to JSON report, discarded) on the same generated capture twice a
+// round: as plain extract, and with reassembly and tracing (PyPCAPKit's
+// --ipv4 --ipv6 --tcp --trace: every record in the report, each stream
+// with its bytes). It reports frames/s of each, the fastest of b.N rounds,
+// and their ratio.
+func BenchmarkExtractStateful(b *testing.B) {
+	in, n := benchCapture(b)
+	run := func(stateful bool) float64 {
+		o := ExtractOptions{Input: in, Output: "-", Stdout: io.Discard, Format: reporter.JSON, Engine: EngineInline}
+		if stateful {
+			o.Reassembly = reassembler.Config{IPv4: true, IPv6: true, TCP: true}
+			o.Trace = &tracer.Config{}
+		}
+		st, err := Extract(context.Background(), o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Frames != uint64(n) {
+			b.Fatalf("%d frames, want %d", st.Frames, n)
+		}
+		return float64(n) / st.Duration.Seconds()
+	}
+	var plain, full float64
+	b.ResetTimer()
+	for range b.N {
+		plain = max(plain, run(false))
+		full = max(full, run(true))
+	}
+	b.ReportMetric(plain, "extract-frames/s")
+	b.ReportMetric(full, "stateful-frames/s")
+	b.ReportMetric(full/plain, "stateful/extract")
 }
