@@ -19,9 +19,12 @@
 // buffers: decoding and reporting allocate nothing per frame but the
 // decoder's error messages. For a capture file on two or more cores it
 // runs in two
-// goroutines, one reading, decoding and building a batch of frames while
-// the other renders the previous batch and feeds the reassembler and
-// tracer; standard input (a live stream) is handled frame by frame.
+// goroutines: one reads and decodes a batch of frames, builds their
+// report blocks and feeds the reassembler and tracer (whose record blocks
+// travel with the batch, right after their frame), while the other renders
+// the previous batch. Rendering is the larger share of the work, so the
+// stateful cores run beside decoding. Standard input (a live stream) is
+// handled frame by frame.
 // Engines over the NATS bus, where each core runs as a service, produce
 // byte-identical reports.
 //
