@@ -94,30 +94,7 @@ func BenchmarkPipeline(b *testing.B) {
 				emitR := func(reassembler.Record) { records++ }
 				emitF := func(*Flow) { flows++ }
 				start, cpu := time.Now(), cpuTime()
-				for i := range frames {
-					fr := &frames[i]
-					dec.Decode(fr.data, fr.lt, &p)
-					if ra != nil {
-						ra.Add(fr.fi, &p, emitR)
-					}
-					if tr != nil {
-						tr.Add(fr.fi, &p, emitF)
-					}
-					if (i+1)%256 == 0 {
-						if ra != nil {
-							ra.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitR)
-						}
-						if tr != nil {
-							tr.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitF)
-						}
-					}
-				}
-				if ra != nil {
-					ra.Flush(emitR)
-				}
-				if tr != nil {
-					tr.Flush(emitF)
-				}
+				feedCores(frames, dec, &p, ra, tr, emitR, emitF)
 				return time.Since(start), cpuTime() - cpu, mallocs() - m0
 			}
 			// The machine is shared: the fastest of b.N interleaved passes of
@@ -169,20 +146,7 @@ func BenchmarkFullPath(b *testing.B) {
 	for range b.N {
 		ra := reassembler.New(reassembler.Config{MaxStreamBytes: keep, StableFrames: os.Getenv("PCAPFLOW_BENCH_STABLE") != ""})
 		tr := New(Config{})
-		emitR := func(reassembler.Record) {}
-		emitF := func(*Flow) {}
-		for i := range frames {
-			fr := &frames[i]
-			dec.Decode(fr.data, fr.lt, &p)
-			ra.Add(fr.fi, &p, emitR)
-			tr.Add(fr.fi, &p, emitF)
-			if (i+1)%256 == 0 {
-				ra.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitR)
-				tr.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitF)
-			}
-		}
-		ra.Flush(emitR)
-		tr.Flush(emitF)
+		feedCores(frames, dec, &p, ra, tr, func(reassembler.Record) {}, func(*Flow) {})
 	}
 	b.ReportMetric(float64(len(frames)*b.N)/b.Elapsed().Seconds(), "frames/s")
 }
@@ -252,28 +216,34 @@ func instrPass(frames []benchFrame, ra *reassembler.Config, trace bool) {
 	if trace {
 		tr = New(Config{})
 	}
-	emitR := func(reassembler.Record) {}
-	emitF := func(*Flow) {}
+	feedCores(frames, dec, &p, r, tr, func(reassembler.Record) {}, func(*Flow) {})
+}
+
+// feedCores decodes frames into p and feeds them to ra and tr (either may
+// be nil), advancing both every 256 frames and flushing them at the end, as
+// the engines do.
+func feedCores(frames []benchFrame, dec *decoder.Decoder, p *decoder.Packet, ra *reassembler.Reassembler, tr *Tracer,
+	emitR func(reassembler.Record), emitF func(*Flow)) {
 	for i := range frames {
 		fr := &frames[i]
-		dec.Decode(fr.data, fr.lt, &p)
-		if r != nil {
-			r.Add(fr.fi, &p, emitR)
+		dec.Decode(fr.data, fr.lt, p)
+		if ra != nil {
+			ra.Add(fr.fi, p, emitR)
 		}
 		if tr != nil {
-			tr.Add(fr.fi, &p, emitF)
+			tr.Add(fr.fi, p, emitF)
 		}
 		if (i+1)%256 == 0 {
-			if r != nil {
-				r.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitR)
+			if ra != nil {
+				ra.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitR)
 			}
 			if tr != nil {
 				tr.Advance(fr.fi.Sec, fr.fi.Nsec, fr.fi.Index, emitF)
 			}
 		}
 	}
-	if r != nil {
-		r.Flush(emitR)
+	if ra != nil {
+		ra.Flush(emitR)
 	}
 	if tr != nil {
 		tr.Flush(emitF)
