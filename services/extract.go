@@ -356,6 +356,11 @@ const (
 	pipeBatches    = 4         // batches in flight (producer, channel, renderer)
 	pipeBatchLen   = 256       // frames per batch
 	pipeArenaBytes = 512 << 10 // initial byte arena of a batch
+	// pipeBinsKeep bounds the record bytes a batch keeps room for once
+	// rendered. What a batch holds is bounded by what the reassembler
+	// held (its MaxTotalStreamBytes) plus the batch's own frames: a burst
+	// of expiries can fill one batch with that much.
+	pipeBinsKeep = 4 << 20
 )
 
 // pipeSlot is one frame of a batch: its own Tree and Builder (the Tree
@@ -463,6 +468,9 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 				failed.Store(true)
 			}
 			b.n, b.arena, b.nrec, b.bins = 0, b.arena[:0], 0, b.bins[:0]
+			if cap(b.bins) > pipeBinsKeep {
+				b.bins = nil // after a burst of large records
+			}
 			free <- b
 		}
 	}()
@@ -505,9 +513,7 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 		sl.builder.Frame(&sl.tree, sl.info, &pkt)
 		if sf != nil {
 			rec.b = b
-			if rerr = sf.add(sl.info, &pkt); rerr != nil {
-				break
-			}
+			sf.add(sl.info, &pkt) // the recorder does not fail; the cores' own errors come from flush
 		}
 		read.Frames++
 		prog.tick(&read)
@@ -515,7 +521,7 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 	full <- b
 	close(full)
 	<-done
-	if werr == nil && rerr == nil && sf != nil {
+	if werr == nil && sf != nil {
 		// Every batch is rendered: the last records go straight out.
 		sf.w = out.w
 		werr = sf.flush()
