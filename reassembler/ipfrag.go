@@ -622,11 +622,14 @@ func (d *Datagram) Fields(t *decoder.Tree) {
 }
 
 // IsFragment reports whether p carries an IP fragment that Add would hold
-// for reassembly (an IPv6 atomic fragment does not count).
+// for reassembly (an IPv6 atomic fragment does not count). The decoder sets
+// p.Fragment for every IPv4 or IPv6 fragment, so a packet without it is
+// none.
 func IsFragment(p *decoder.Packet) bool {
-	if !p.Fragment && p.Find(decoder.ProtoIPv6Frag) < 0 {
-		return false
-	}
+	return p.Fragment && heldFragment(p) // small enough to inline: most frames stop here
+}
+
+func heldFragment(p *decoder.Packet) bool {
 	f, ok := findFragment(p, true, true)
 	return ok && (f.mf || f.off != 0)
 }

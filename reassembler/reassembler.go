@@ -118,8 +118,7 @@ func (r *Reassembler) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(Re
 	r.now = nanos(fi.Sec, fi.Nsec)
 	saved := r.at
 	r.at = fi.Index
-	// The decoder sets p.Fragment for every IPv4 or IPv6 fragment (an
-	// atomic IPv6 fragment is none: findFragment says so too).
+	// p.Fragment first, as IsFragment: a frame without it is no fragment.
 	if !(p.Fragment && r.addFragment(&fi, p)) && r.cfg.TCP {
 		ti, ip := scanLayers(p)
 		// The segment lives on the stack: filling it writes no pointer
@@ -138,8 +137,8 @@ func (r *Reassembler) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(Re
 	}
 }
 
-// addFragment takes p if it is an IP fragment (the caller has seen that p
-// has a fragment or an IPv6 Fragment header).
+// addFragment takes p if it is an IP fragment (the caller has seen that
+// p.Fragment is set: see IsFragment).
 func (r *Reassembler) addFragment(fi *reporter.FrameInfo, p *decoder.Packet) bool {
 	f, ok := findFragment(p, r.cfg.IPv4, r.cfg.IPv6)
 	if !ok || !f.mf && f.off == 0 {

@@ -3,6 +3,7 @@ package tracer
 import (
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -31,6 +32,26 @@ func generated(b testing.TB, n int) []benchFrame {
 		out[i] = benchFrame{reporter.FrameInfoOf(&fs[i]), fs[i].LinkType, fs[i].Data}
 	}
 	return out
+}
+
+// passMode is a pass over the frames: decoding, then the reassembler
+// (ra not nil) and the tracer (trace).
+type passMode struct {
+	name  string
+	ra    *reassembler.Config
+	trace bool
+}
+
+// passModes are the passes of BenchmarkPipeline (after "decode", its
+// baseline) and of BenchmarkInstr.
+var passModes = []passMode{
+	{"decode", nil, false},
+	{"full", &reassembler.Config{}, true},
+	{"full-stable", &reassembler.Config{StableFrames: true}, true},
+	{"trace", nil, true},
+	{"frag", &reassembler.Config{IPv4: true, IPv6: true}, false},
+	{"tcp", &reassembler.Config{TCP: true}, false},
+	{"tcp-stable", &reassembler.Config{TCP: true, StableFrames: true}, false},
 }
 
 // BenchmarkPipeline compares, on the same generated frames in the same
@@ -66,19 +87,7 @@ func BenchmarkPipeline(b *testing.B) {
 		}
 		return time.Since(start), cpuTime() - cpu, mallocs() - m0
 	}
-	modes := []struct {
-		name  string
-		ra    *reassembler.Config
-		trace bool
-	}{
-		{"full", &reassembler.Config{}, true},
-		{"full-stable", &reassembler.Config{StableFrames: true}, true},
-		{"trace", nil, true},
-		{"frag", &reassembler.Config{IPv4: true, IPv6: true}, false},
-		{"tcp", &reassembler.Config{TCP: true}, false},
-		{"tcp-stable", &reassembler.Config{TCP: true, StableFrames: true}, false},
-	}
-	for _, m := range modes {
+	for _, m := range passModes[1:] {
 		b.Run(m.name, func(b *testing.B) {
 			records, flows := 0, 0
 			pass := func() (time.Duration, time.Duration, uint64) {
@@ -178,25 +187,17 @@ func BenchmarkInstr(b *testing.B) {
 		n = v
 	}
 	mode := os.Getenv("PCAPFLOW_INSTR_MODE")
-	var ra *reassembler.Config
-	trace := false
-	switch mode {
-	case "decode", "":
-	case "frag":
-		ra = &reassembler.Config{IPv4: true, IPv6: true}
-	case "tcp":
-		ra = &reassembler.Config{TCP: true}
-	case "trace":
-		trace = true
-	case "full":
-		ra, trace = &reassembler.Config{}, true
-	default:
-		b.Fatalf("PCAPFLOW_INSTR_MODE %q: want decode, frag, tcp, trace or full", mode)
+	if mode == "" {
+		mode = "decode"
+	}
+	i := slices.IndexFunc(passModes, func(m passMode) bool { return m.name == mode })
+	if i < 0 {
+		b.Fatalf("PCAPFLOW_INSTR_MODE %q: want the name of a pass of BenchmarkPipeline, or decode", mode)
 	}
 	frames := generated(b, n)
 	b.ResetTimer()
 	for range b.N {
-		instrPass(frames, ra, trace)
+		instrPass(frames, passModes[i].ra, passModes[i].trace)
 	}
 	b.ReportMetric(float64(len(frames)), "frames")
 }

@@ -511,9 +511,7 @@ func nanos(sec int64, nsec uint32) int64 { return sec*1e9 + int64(nsec) }
 // At = fi.Index.
 func (t *Tracer) Add(fi reporter.FrameInfo, p *decoder.Packet, emit func(*Flow)) {
 	pi := &t.pkt
-	// The decoder sets p.Fragment for every IPv4 or IPv6 fragment (an
-	// atomic IPv6 fragment is none: IsFragment says so too).
-	if p.Fragment && reassembler.IsFragment(p) {
+	if reassembler.IsFragment(p) {
 		var ok bool
 		if pi, ok = t.fragment(&fi, p); !ok {
 			return
