@@ -626,9 +626,13 @@ func (d *Datagram) Fields(t *decoder.Tree) {
 // p.Fragment for every IPv4 or IPv6 fragment, so a packet without it is
 // none.
 func IsFragment(p *decoder.Packet) bool {
-	return p.Fragment && heldFragment(p) // small enough to inline: most frames stop here
+	return p.Fragment && heldFragment(p) // inlined: most frames stop at the flag
 }
 
+// heldFragment is IsFragment past the flag, kept out of line so that
+// IsFragment inlines.
+//
+//go:noinline
 func heldFragment(p *decoder.Packet) bool {
 	f, ok := findFragment(p, true, true)
 	return ok && (f.mf || f.off != 0)
