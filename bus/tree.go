@@ -61,7 +61,7 @@ func encodeChildren(e *msgpack.Encoder, nodes []decoder.Node, lo, hi int, keyed 
 	for i := lo; i < hi; i = nextSibling(nodes, i) {
 		nd := &nodes[i]
 		if keyed {
-			if err := e.EncodeString(nd.Key); err != nil {
+			if err := e.EncodeString(nd.Key()); err != nil {
 				return err
 			}
 		}
@@ -95,26 +95,26 @@ func encodeNode(e *msgpack.Encoder, nodes []decoder.Node, i int) error {
 	case decoder.KindUint:
 		return e.EncodeUint(nd.Num)
 	case decoder.KindString:
-		return e.EncodeString(nd.Str)
+		return e.EncodeString(nd.Str())
 	case decoder.KindBytes:
-		if err := e.EncodeBytesLen(len(nd.Bin)); err != nil {
+		if err := e.EncodeBytesLen(len(nd.Bin())); err != nil {
 			return err
 		}
-		return encWrite(e, nd.Bin)
+		return encWrite(e, nd.Bin())
 	case decoder.KindIPv4, decoder.KindIPv6, decoder.KindMAC, decoder.KindEnum:
 		var buf [64]byte
 		return e.EncodeString(string(AppendRendered(buf[:0], nd)))
 	case decoder.KindTime:
 		var b [extTimeLen]byte
 		binary.BigEndian.PutUint64(b[0:8], nd.Num)
-		binary.BigEndian.PutUint32(b[8:12], nd.Aux)
+		binary.BigEndian.PutUint32(b[8:12], nd.Nsec())
 		b[12] = nd.Digits
 		if err := e.EncodeExtHeader(ExtTime, extTimeLen); err != nil {
 			return err
 		}
 		return encWrite(e, b[:])
 	}
-	return fmt.Errorf("encode tree: node %q has unknown kind %d", nd.Key, nd.Kind)
+	return fmt.Errorf("encode tree: node %q has unknown kind %d", nd.Key(), nd.Kind)
 }
 
 func encWrite(e *msgpack.Encoder, b []byte) error {
@@ -128,17 +128,17 @@ func encWrite(e *msgpack.Encoder, b []byte) error {
 func AppendRendered(b []byte, nd *decoder.Node) []byte {
 	switch nd.Kind {
 	case decoder.KindIPv4, decoder.KindIPv6:
-		if a, ok := netip.AddrFromSlice(nd.Bin); ok {
+		if a, ok := netip.AddrFromSlice(nd.Bin()); ok {
 			return a.AppendTo(b)
 		}
-		return appendHex(b, nd.Bin, 0)
+		return appendHex(b, nd.Bin(), 0)
 	case decoder.KindMAC:
-		return appendHex(b, nd.Bin, ':')
+		return appendHex(b, nd.Bin(), ':')
 	case decoder.KindEnum:
-		if nd.Str == "" {
+		if nd.Str() == "" {
 			b = append(b, "Unknown"...)
 		} else {
-			b = append(b, nd.Str...)
+			b = append(b, nd.Str()...)
 		}
 		b = append(b, " ["...)
 		b = strconv.AppendUint(b, nd.Num, 10)
@@ -330,7 +330,7 @@ func EncodeLayerFields(e *msgpack.Encoder, t *decoder.Tree, p *decoder.Packet, n
 		last = i
 	}
 	skip := -1
-	if n+1 < p.N && last >= 0 && nodes[last].Kind == decoder.KindObject && nodes[last].Key == p.Layers[n+1].Proto.Key() {
+	if n+1 < p.N && last >= 0 && nodes[last].Kind == decoder.KindObject && nodes[last].Key() == p.Layers[n+1].Proto.Key() {
 		skip = last
 		cnt--
 	}
@@ -341,7 +341,7 @@ func EncodeLayerFields(e *msgpack.Encoder, t *decoder.Tree, p *decoder.Packet, n
 		if i == skip {
 			continue
 		}
-		if err := e.EncodeString(nodes[i].Key); err != nil {
+		if err := e.EncodeString(nodes[i].Key()); err != nil {
 			return err
 		}
 		if err := encodeNode(e, nodes, i); err != nil {
@@ -370,7 +370,7 @@ func layerNodeFrom(t *decoder.Tree, p *decoder.Packet, n, lo, hi, from int) int 
 		at = -1
 		for i := lo; i < hi; i = nextSibling(t.Nodes, i) {
 			nd := &t.Nodes[i]
-			if nd.Kind == decoder.KindObject && nd.Key == key {
+			if nd.Kind == decoder.KindObject && nd.Key() == key {
 				at = i
 				break
 			}

@@ -57,10 +57,13 @@ func TestTreeRoundTrip(t *testing.T) {
 		want := a
 		switch a.Kind {
 		case decoder.KindIPv4, decoder.KindIPv6, decoder.KindMAC, decoder.KindEnum:
-			want = decoder.Node{Key: a.Key, Kind: decoder.KindString, Str: string(AppendRendered(nil, &a)), End: a.End}
+			var wt decoder.Tree
+			wt.String(a.Key(), string(AppendRendered(nil, &a)))
+			want = wt.Nodes[0]
+			want.End = a.End
 		}
-		if b.Key != want.Key || b.Kind != want.Kind || b.Num != want.Num || b.Str != want.Str ||
-			!bytes.Equal(b.Bin, want.Bin) || b.Aux != want.Aux || b.Digits != want.Digits || b.End != want.End {
+		if b.Key() != want.Key() || b.Kind != want.Kind || b.Num != want.Num || b.Str() != want.Str() ||
+			!bytes.Equal(b.Bin(), want.Bin()) || b.Nsec() != want.Nsec() || b.Digits != want.Digits || b.End != want.End {
 			t.Errorf("node %d: got %+v, want %+v", i, b, want)
 		}
 	}
@@ -74,7 +77,7 @@ func TestTreeRoundTrip(t *testing.T) {
 		{[]string{"ethernet", "ipv4", "dst"}, "2001:db8::1"},
 		{[]string{"ethernet", "ipv4", "proto"}, "Unknown [253]"},
 	} {
-		if n := out.Lookup(c.path...); n == nil || n.Str != c.want {
+		if n := out.Lookup(c.path...); n == nil || n.Str() != c.want {
 			t.Errorf("%v: got %+v, want %q", c.path, n, c.want)
 		}
 	}

@@ -190,7 +190,7 @@ func values(f *ingest.Frame, p *decoder.Packet, t *decoder.Tree) map[string][]st
 		if n.Kind != decoder.KindObject {
 			continue
 		}
-		switch n.Key {
+		switch n.Key() {
 		case "vlan":
 			if c := child(t, i, "tci", "vid"); c != nil {
 				add("vlan.id", strconv.FormatUint(c.Num, 10))
@@ -201,10 +201,10 @@ func values(f *ingest.Frame, p *decoder.Packet, t *decoder.Tree) map[string][]st
 			}
 		case "http":
 			if c := child(t, i, "request", "method"); c != nil {
-				add("http.request.method", c.Str)
+				add("http.request.method", c.Str())
 			}
 			if c := child(t, i, "request", "uri"); c != nil {
-				add("http.request.uri", c.Str)
+				add("http.request.uri", c.Str())
 			}
 			if c := child(t, i, "response", "status"); c != nil {
 				add("http.response.code", strconv.FormatUint(c.Num, 10))
@@ -218,7 +218,7 @@ func values(f *ingest.Frame, p *decoder.Packet, t *decoder.Tree) map[string][]st
 // still shows in the report.
 func partialTCP(add func(k, s string), t *decoder.Tree) {
 	for i := range t.Nodes {
-		if t.Nodes[i].Key != "tcp" || t.Nodes[i].Kind != decoder.KindObject {
+		if t.Nodes[i].Key() != "tcp" || t.Nodes[i].Kind != decoder.KindObject {
 			continue
 		}
 		for k, path := range map[string][]string{"tcp.srcport": {"srcport"}, "tcp.dstport": {"dstport"},
@@ -245,7 +245,7 @@ func child(t *decoder.Tree, i int, path ...string) *decoder.Node {
 		parent := &t.Nodes[i]
 		found := -1
 		for j := i + 1; j < int(parent.End); j = int(t.Nodes[j].End) {
-			if t.Nodes[j].Key == k {
+			if t.Nodes[j].Key() == k {
 				found = j
 				break
 			}

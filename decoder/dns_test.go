@@ -80,7 +80,7 @@ func elems(tr *Tree, n *Node) []int {
 // child returns the child with the given key of the container at index i.
 func child(tr *Tree, i int, key string) *Node {
 	for j := i + 1; j < int(tr.Nodes[i].End); j = int(tr.Nodes[j].End) {
-		if tr.Nodes[j].Key == key {
+		if tr.Nodes[j].Key() == key {
 			return &tr.Nodes[j]
 		}
 	}
@@ -99,7 +99,7 @@ func TestDNSMessage(t *testing.T) {
 	dns := []string{"ethernet", "ipv4", "udp", "dns"}
 	at := func(k ...string) []string { return append(append([]string(nil), dns...), k...) }
 	if tr.Lookup(at("error")...) != nil {
-		t.Fatalf("error: %s", tr.Lookup(at("error")...).Str)
+		t.Fatalf("error: %s", tr.Lookup(at("error")...).Str())
 	}
 	tbUint(t, tr, 0xbeef, at("id")...)
 	for k, v := range map[string]uint64{"qr": 1, "opcode": 0, "aa": 1, "tc": 0, "rd": 1, "ra": 1, "z": 0, "ad": 1, "cd": 0, "rcode": 0} {
@@ -118,7 +118,7 @@ func TestDNSMessage(t *testing.T) {
 	}
 	str := func(i int, key, want string) {
 		t.Helper()
-		if n := child(tr, i, key); n == nil || n.Str != want {
+		if n := child(tr, i, key); n == nil || n.Str() != want {
 			t.Errorf("record %d %s = %+v, want %q", i, key, n, want)
 		}
 	}
@@ -132,10 +132,10 @@ func TestDNSMessage(t *testing.T) {
 	str(ans[0], "type", "CNAME")
 	num(ans[0], "ttl", 300)
 	str(ans[0], "cname", "web.example.com")
-	if n := child(tr, ans[1], "address"); n == nil || n.Kind != KindIPv4 || string(n.Bin) != "\x5d\xb8\xd8\x22" {
+	if n := child(tr, ans[1], "address"); n == nil || n.Kind != KindIPv4 || string(n.Bin()) != "\x5d\xb8\xd8\x22" {
 		t.Errorf("A address %+v", n)
 	}
-	if n := child(tr, ans[2], "address"); n == nil || n.Kind != KindIPv6 || len(n.Bin) != 16 || n.Bin[3] != 0xb8 {
+	if n := child(tr, ans[2], "address"); n == nil || n.Kind != KindIPv6 || len(n.Bin()) != 16 || n.Bin()[3] != 0xb8 {
 		t.Errorf("AAAA address %+v", n)
 	}
 	str(ans[3], "name", "example.com")
@@ -145,8 +145,8 @@ func TestDNSMessage(t *testing.T) {
 	if txt == nil || len(elems(tr, txt)) != 3 {
 		t.Fatalf("txt %+v", txt)
 	}
-	if e := elems(tr, txt); tr.Nodes[e[0]].Str != "hello" || tr.Nodes[e[1]].Str != "" || tr.Nodes[e[2]].Str != "a=b" {
-		t.Errorf("txt strings %q %q %q", tr.Nodes[e[0]].Str, tr.Nodes[e[1]].Str, tr.Nodes[e[2]].Str)
+	if e := elems(tr, txt); tr.Nodes[e[0]].Str() != "hello" || tr.Nodes[e[1]].Str() != "" || tr.Nodes[e[2]].Str() != "a=b" {
+		t.Errorf("txt strings %q %q %q", tr.Nodes[e[0]].Str(), tr.Nodes[e[1]].Str(), tr.Nodes[e[2]].Str())
 	}
 	str(ans[5], "ns", "ns1.example.com")
 	str(ans[6], "name", "4.3.2.1.in-addr.arpa")
@@ -155,7 +155,7 @@ func TestDNSMessage(t *testing.T) {
 	num(ans[7], "weight", 2)
 	num(ans[7], "port", 5060)
 	str(ans[7], "target", "www.example.com")
-	if n := child(tr, ans[8], "rdata"); n == nil || string(n.Bin) != "\x01\x02\x03" {
+	if n := child(tr, ans[8], "rdata"); n == nil || string(n.Bin()) != "\x01\x02\x03" {
 		t.Errorf("unknown rdata %+v", n)
 	}
 
@@ -179,7 +179,7 @@ func TestDNSMessage(t *testing.T) {
 	num(add[0], "version", 0)
 	if o := child(tr, add[0], "options"); o == nil || len(elems(tr, o)) != 1 {
 		t.Errorf("edns options %+v", o)
-	} else if d := child(tr, elems(tr, o)[0], "data"); d == nil || string(d.Bin) != "\xab\xcd" {
+	} else if d := child(tr, elems(tr, o)[0], "data"); d == nil || string(d.Bin()) != "\xab\xcd" {
 		t.Errorf("edns option data %+v", d)
 	}
 	str(add[1], "name", "ns1.example.com")
@@ -226,7 +226,7 @@ func TestDNSMalformed(t *testing.T) {
 			if p.Failed() {
 				t.Fatalf("frame failed: %v", &p.Err)
 			}
-			if n := tr.Lookup("ethernet", "ipv4", "udp", "dns", "error"); n == nil || n.Str != c.err {
+			if n := tr.Lookup("ethernet", "ipv4", "udp", "dns", "error"); n == nil || n.Str() != c.err {
 				t.Errorf("error %+v, want %q", n, c.err)
 			}
 		})
@@ -260,7 +260,7 @@ func TestDNSOverTCP(t *testing.T) {
 	tbUint(t, tr, 0x1234, append(at, "id")...)
 	tbString(t, tr, "example.com", append(at, "questions", "", "name")...)
 	if tr.Lookup(append(at, "error")...) != nil {
-		t.Errorf("error %q", tr.Lookup(append(at, "error")...).Str)
+		t.Errorf("error %q", tr.Lookup(append(at, "error")...).Str())
 	}
 
 	// Two messages in one segment: the second is raw payload.

@@ -33,7 +33,7 @@ func TestHTTPRequest(t *testing.T) {
 		t.Fatalf("%d headers, want %d", len(hs), len(want))
 	}
 	for i, w := range want {
-		if n, v := child(tr, hs[i], "name"), child(tr, hs[i], "value"); n == nil || v == nil || n.Str != w[0] || v.Str != w[1] {
+		if n, v := child(tr, hs[i], "name"), child(tr, hs[i], "value"); n == nil || v == nil || n.Str() != w[0] || v.Str() != w[1] {
 			t.Errorf("header %d = %+v %+v, want %q", i, n, v, w)
 		}
 	}

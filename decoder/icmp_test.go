@@ -42,13 +42,13 @@ func TestICMPErrors(t *testing.T) {
 	tbUint(t, tr, 17, icmpAt("quote", "protocol")...)
 	tbUint(t, tr, 5353, icmpAt("quote", "srcport")...)
 	tbUint(t, tr, 33434, icmpAt("quote", "dstport")...)
-	if n := tr.Lookup(icmpAt("quote", "dst")...); n == nil || string(n.Bin) != string(tbDst4) {
+	if n := tr.Lookup(icmpAt("quote", "dst")...); n == nil || string(n.Bin()) != string(tbDst4) {
 		t.Errorf("quote dst %+v", n)
 	}
 
 	// Redirect: gateway.
 	_, tr = tbDecode(t, tbEth(0x0800, tbIPv4(1, append([]byte{5, 1, 0, 0, 10, 0, 0, 254}, quoted...))))
-	if n := tr.Lookup(icmpAt("gateway")...); n == nil || string(n.Bin) != "\x0a\x00\x00\xfe" {
+	if n := tr.Lookup(icmpAt("gateway")...); n == nil || string(n.Bin()) != "\x0a\x00\x00\xfe" {
 		t.Errorf("redirect gateway %+v", n)
 	}
 	tbString(t, tr, "Redirect for Host", icmpAt("code")...)

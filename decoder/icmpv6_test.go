@@ -34,11 +34,11 @@ func TestICMPv6(t *testing.T) {
 	if p.Failed() || int(p.Layers[2].Hdr) != len(ns) {
 		t.Fatalf("ns: err %v hdr %d", &p.Err, p.Layers[2].Hdr)
 	}
-	if n := tr.Lookup(icmp6At("target")...); n == nil || n.Kind != KindIPv6 || string(n.Bin) != string(linkLocal) {
+	if n := tr.Lookup(icmp6At("target")...); n == nil || n.Kind != KindIPv6 || string(n.Bin()) != string(linkLocal) {
 		t.Errorf("ns target %+v", n)
 	}
 	tbString(t, tr, "Source Link-Layer Address", icmp6At("options", "", "type")...)
-	if n := tr.Lookup(icmp6At("options", "", "address")...); n == nil || n.Kind != KindMAC || string(n.Bin) != string(mac) {
+	if n := tr.Lookup(icmp6At("options", "", "address")...); n == nil || n.Kind != KindMAC || string(n.Bin()) != string(mac) {
 		t.Errorf("slla %+v", n)
 	}
 	for n := 8; n < 24; n++ {
@@ -78,7 +78,7 @@ func TestICMPv6(t *testing.T) {
 	if n := child(tr, opts[0], "valid_lifetime"); n == nil || n.Num != 3600 {
 		t.Errorf("valid lifetime %+v", n)
 	}
-	if n := child(tr, opts[0], "prefix"); n == nil || n.Bin[5] != 1 {
+	if n := child(tr, opts[0], "prefix"); n == nil || n.Bin()[5] != 1 {
 		t.Errorf("prefix %+v", n)
 	}
 	if n := child(tr, opts[1], "mtu"); n == nil || n.Num != 1500 {
@@ -104,7 +104,7 @@ func TestICMPv6(t *testing.T) {
 	}
 	tbUint(t, tr, 1280, icmp6At("mtu")...)
 	tbUint(t, tr, 6, icmp6At("quote", "nxt")...)
-	if n := tr.Lookup(icmp6At("quote", "dst")...); n == nil || string(n.Bin) != string(tbDst6) {
+	if n := tr.Lookup(icmp6At("quote", "dst")...); n == nil || string(n.Bin()) != string(tbDst6) {
 		t.Errorf("ptb quote dst %+v", n)
 	}
 	if tr.Lookup(icmp6At("quote", "srcport")...) != nil {

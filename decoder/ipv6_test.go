@@ -165,10 +165,10 @@ func inetCheckTree(t *Tree) error {
 	for i := range t.Nodes {
 		n := &t.Nodes[i]
 		if int(n.End) <= i || int(n.End) > len(t.Nodes) {
-			return fmt.Errorf("node %d (%q) ends at %d, outside (%d,%d]", i, n.Key, n.End, i, len(t.Nodes))
+			return fmt.Errorf("node %d (%q) ends at %d, outside (%d,%d]", i, n.Key(), n.End, i, len(t.Nodes))
 		}
 		if n.Kind != KindObject && n.Kind != KindArray && int(n.End) != i+1 {
-			return fmt.Errorf("leaf node %d (%q) has children", i, n.Key)
+			return fmt.Errorf("leaf node %d (%q) has children", i, n.Key())
 		}
 	}
 	return nil
@@ -185,7 +185,7 @@ func inetLookup(t *Tree, path string) int {
 		found := -1
 		for i, k := lo, 0; i < hi; k++ {
 			n := &t.Nodes[i]
-			if (inArray && k == idx) || (!inArray && n.Key == seg) {
+			if (inArray && k == idx) || (!inArray && n.Key() == seg) {
 				found = i
 				lo, hi = i+1, int(n.End)
 				break
@@ -216,24 +216,24 @@ func inetRender(t *Tree, i int) string {
 	case KindBool:
 		return strconv.FormatBool(n.Num != 0)
 	case KindString:
-		return n.Str
+		return n.Str()
 	case KindEnum:
-		return fmt.Sprintf("%s [%d]", n.Str, n.Num)
+		return fmt.Sprintf("%s [%d]", n.Str(), n.Num)
 	case KindBytes:
-		return hex.EncodeToString(n.Bin)
+		return hex.EncodeToString(n.Bin())
 	case KindIPv4:
-		if len(n.Bin) == 4 {
-			return netip.AddrFrom4([4]byte(n.Bin)).String()
+		if len(n.Bin()) == 4 {
+			return netip.AddrFrom4([4]byte(n.Bin())).String()
 		}
-		return "bad ipv4 " + hex.EncodeToString(n.Bin)
+		return "bad ipv4 " + hex.EncodeToString(n.Bin())
 	case KindIPv6:
-		if len(n.Bin) == 16 {
-			return netip.AddrFrom16([16]byte(n.Bin)).String()
+		if len(n.Bin()) == 16 {
+			return netip.AddrFrom16([16]byte(n.Bin())).String()
 		}
-		return "bad ipv6 " + hex.EncodeToString(n.Bin)
+		return "bad ipv6 " + hex.EncodeToString(n.Bin())
 	case KindMAC:
-		parts := make([]string, len(n.Bin))
-		for j, c := range n.Bin {
+		parts := make([]string, len(n.Bin()))
+		for j, c := range n.Bin() {
 			parts[j] = fmt.Sprintf("%02x", c)
 		}
 		return strings.Join(parts, ":")
@@ -258,7 +258,7 @@ func inetDump(t *Tree) string {
 			ends = ends[:len(ends)-1]
 		}
 		n := &t.Nodes[i]
-		fmt.Fprintf(&b, "%s%s: %s\n", strings.Repeat("  ", len(ends)), n.Key, inetRender(t, i))
+		fmt.Fprintf(&b, "%s%s: %s\n", strings.Repeat("  ", len(ends)), n.Key(), inetRender(t, i))
 		if n.Kind == KindObject || n.Kind == KindArray {
 			ends = append(ends, n.End)
 		}

@@ -473,7 +473,7 @@ func FuzzLink(f *testing.F) {
 		}
 		for i := range tr.Nodes {
 			if e := int(tr.Nodes[i].End); e <= i || e > len(tr.Nodes) {
-				t.Fatalf("node %d (%s) ends at %d of %d", i, tr.Nodes[i].Key, e, len(tr.Nodes))
+				t.Fatalf("node %d (%s) ends at %d of %d", i, tr.Nodes[i].Key(), e, len(tr.Nodes))
 			}
 		}
 	})

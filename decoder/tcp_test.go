@@ -107,8 +107,8 @@ func tbString(t testing.TB, tr *Tree, want string, path ...string) {
 		t.Errorf("%v: missing", path)
 		return
 	}
-	if n.Str != want {
-		t.Errorf("%v = %q, want %q", path, n.Str, want)
+	if n.Str() != want {
+		t.Errorf("%v = %q, want %q", path, n.Str(), want)
 	}
 }
 
@@ -187,14 +187,14 @@ func TestTCPHeader(t *testing.T) {
 			t.Errorf("option %d %s = %d, want %d", c.kind, c.key, n.Num, c.num)
 		}
 	}
-	if n := child(30, "subtype"); n.Str != "MP_CAPABLE" {
-		t.Errorf("mptcp subtype name %q", n.Str)
+	if n := child(30, "subtype"); n.Str() != "MP_CAPABLE" {
+		t.Errorf("mptcp subtype name %q", n.Str())
 	}
-	if n := child(99, "data"); string(n.Bin) != "\xee" {
-		t.Errorf("unknown option data %x", n.Bin)
+	if n := child(99, "data"); string(n.Bin()) != "\xee" {
+		t.Errorf("unknown option data %x", n.Bin())
 	}
-	if n := child(34, "cookie"); n.Kind != KindBytes || len(n.Bin) != 0 {
-		t.Errorf("tfo cookie %x", n.Bin)
+	if n := child(34, "cookie"); n.Kind != KindBytes || len(n.Bin()) != 0 {
+		t.Errorf("tfo cookie %x", n.Bin())
 	}
 	blocks := child(5, "blocks")
 	if bi := indexOf(tr, blocks); bi < 0 || tr.Nodes[bi+2].Num != 10 || tr.Nodes[bi+3].Num != 20 {
@@ -209,8 +209,8 @@ func TestTCPHeader(t *testing.T) {
 	_, tr = tbDecode(t, tbEth(0x0800, tbIPv4(6, tbTCP(1, 2, 3, 4, TCPAck, opts, nil))))
 	kinds, child = tcpOptionsOf(t, tr)
 	checkKinds(t, kinds, []uint64{19, 29})
-	if n := child(19, "digest"); len(n.Bin) != 16 || n.Bin[15] != 16 {
-		t.Errorf("md5 digest %x", n.Bin)
+	if n := child(19, "digest"); len(n.Bin()) != 16 || n.Bin()[15] != 16 {
+		t.Errorf("md5 digest %x", n.Bin())
 	}
 	if n := child(29, "keyid"); n.Num != 3 {
 		t.Errorf("ao keyid %d", n.Num)
@@ -218,8 +218,8 @@ func TestTCPHeader(t *testing.T) {
 	if n := child(29, "rnextkeyid"); n.Num != 4 {
 		t.Errorf("ao rnextkeyid %d", n.Num)
 	}
-	if n := child(29, "mac"); string(n.Bin) != "\xaa\xbb" {
-		t.Errorf("ao mac %x", n.Bin)
+	if n := child(29, "mac"); string(n.Bin()) != "\xaa\xbb" {
+		t.Errorf("ao mac %x", n.Bin())
 	}
 }
 
@@ -235,7 +235,7 @@ func tcpOptionsOf(t *testing.T, tr *Tree) ([]uint64, func(kind uint64, key strin
 	idx := map[uint64]int{}
 	for i := indexOf(tr, o) + 1; i < int(o.End); i = int(tr.Nodes[i].End) {
 		k := tr.Nodes[i+1] // first child: kind
-		if k.Key != "kind" {
+		if k.Key() != "kind" {
 			t.Fatalf("option without kind first: %+v", k)
 		}
 		idx[k.Num] = i
@@ -245,7 +245,7 @@ func tcpOptionsOf(t *testing.T, tr *Tree) ([]uint64, func(kind uint64, key strin
 		i, ok := idx[kind]
 		if ok {
 			for j := i + 1; j < int(tr.Nodes[i].End); j = int(tr.Nodes[j].End) {
-				if tr.Nodes[j].Key == key {
+				if tr.Nodes[j].Key() == key {
 					return &tr.Nodes[j]
 				}
 			}
@@ -353,7 +353,7 @@ func TestTCPMalformedOptions(t *testing.T) {
 			}
 			found := false
 			for i := indexOf(tr, o); i < int(o.End); i++ {
-				if tr.Nodes[i].Key == "error" && tr.Nodes[i].Str == c.err {
+				if tr.Nodes[i].Key() == "error" && tr.Nodes[i].Str() == c.err {
 					found = true
 				}
 			}
@@ -371,7 +371,7 @@ func TestTCPMalformedOptions(t *testing.T) {
 	first := indexOf(tr, o) + 1
 	var sawErr bool
 	for j := first + 1; j < int(tr.Nodes[first].End); j++ {
-		if tr.Nodes[j].Key == "error" && tr.Nodes[j].Str == "invalid length for option kind" {
+		if tr.Nodes[j].Key() == "error" && tr.Nodes[j].Str() == "invalid length for option kind" {
 			sawErr = true
 		}
 	}
@@ -438,7 +438,7 @@ func fuzzDecode(t *testing.T, first Proto, data []byte) {
 	}
 	for i, n := range tr.Nodes {
 		if int(n.End) <= i || int(n.End) > len(tr.Nodes) {
-			t.Fatalf("node %d (%q) end %d out of range", i, n.Key, n.End)
+			t.Fatalf("node %d (%q) end %d out of range", i, n.Key(), n.End)
 		}
 	}
 }

@@ -71,7 +71,7 @@ func reportValues(tr *Tree) map[string][]string {
 		if n.Kind != KindObject {
 			continue
 		}
-		switch n.Key {
+		switch n.Key() {
 		case "tcp":
 			if child(tr, i, "srcport") == nil {
 				continue // failed layer: no fields
@@ -102,8 +102,8 @@ func reportValues(tr *Tree) map[string][]string {
 		case "http":
 			if r := child(tr, i, "request"); r != nil {
 				ri := indexOf(tr, r)
-				out["http.request.method"] = append(out["http.request.method"], child(tr, ri, "method").Str)
-				out["http.request.uri"] = append(out["http.request.uri"], child(tr, ri, "uri").Str)
+				out["http.request.method"] = append(out["http.request.method"], child(tr, ri, "method").Str())
+				out["http.request.uri"] = append(out["http.request.uri"], child(tr, ri, "uri").Str())
 			}
 			if r := child(tr, i, "response"); r != nil {
 				if s := child(tr, indexOf(tr, r), "status"); s != nil && s.Kind == KindUint {

@@ -75,7 +75,7 @@ func TestUDPLength(t *testing.T) {
 	if p.Failed() {
 		t.Errorf("lying length: frame failed: %v", &p.Err)
 	}
-	if n := tr.Lookup(udpAt("error")...); n == nil || n.Str != "length exceeds the ip payload" {
+	if n := tr.Lookup(udpAt("error")...); n == nil || n.Str() != "length exceeds the ip payload" {
 		t.Errorf("lying length: no error entry")
 	}
 

@@ -36,25 +36,25 @@ func linkNodeString(n *Node) string {
 	case KindBool:
 		return fmt.Sprint(n.Num == 1)
 	case KindString:
-		return n.Str
+		return n.Str()
 	case KindEnum:
-		name := n.Str
+		name := n.Str()
 		if name == "" {
 			name = "Unknown"
 		}
 		return fmt.Sprintf("%s [%d]", name, n.Num)
 	case KindBytes:
-		return hex.EncodeToString(n.Bin)
+		return hex.EncodeToString(n.Bin())
 	case KindMAC:
-		parts := make([]string, len(n.Bin))
-		for i, c := range n.Bin {
+		parts := make([]string, len(n.Bin()))
+		for i, c := range n.Bin() {
 			parts[i] = fmt.Sprintf("%02x", c)
 		}
 		return strings.Join(parts, ":")
 	case KindIPv4, KindIPv6:
-		a, ok := netip.AddrFromSlice(n.Bin)
+		a, ok := netip.AddrFromSlice(n.Bin())
 		if !ok {
-			return "bad-ip:" + hex.EncodeToString(n.Bin)
+			return "bad-ip:" + hex.EncodeToString(n.Bin())
 		}
 		return a.String()
 	case KindObject:

@@ -35,10 +35,10 @@ func TestBuilderAllocs(t *testing.T) {
 	var b Builder
 	var tree decoder.Tree
 	b.Frame(&tree, fi, p)
-	if got := tree.Lookup("protocols"); got == nil || got.Str != "Ethernet:IPv4:TCP" {
+	if got := tree.Lookup("protocols"); got == nil || got.Str() != "Ethernet:IPv4:TCP" {
 		t.Fatalf("protocols = %+v", got)
 	}
-	if got := tree.Lookup("time_epoch"); got == nil || got.Str != "1700000000.123456" {
+	if got := tree.Lookup("time_epoch"); got == nil || got.Str() != "1700000000.123456" {
 		t.Fatalf("time_epoch = %+v", got)
 	}
 	if n := testing.AllocsPerRun(100, func() {

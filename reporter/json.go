@@ -58,7 +58,7 @@ func (e *jsonEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int
 		n := &nodes[i]
 		j := next(nodes, i, hi)
 		if named {
-			b = e.keys.appendKey(b, n.Key, depth+1)
+			b = e.keys.appendKey(b, n.Key(), depth+1)
 		} else {
 			b = appendNewline(b, depth+1)
 		}
@@ -70,10 +70,10 @@ func (e *jsonEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int
 		case decoder.KindUint:
 			b = appendUint(b, n.Num)
 		case decoder.KindString:
-			b = appendJSONString(b, n.Str)
+			b = appendJSONString(b, n.Str())
 		case decoder.KindBytes:
 			b = append(b, '"')
-			b = o.appendHex(b, n.Bin)
+			b = o.appendHex(b, n.Bin())
 			b = append(b, '"')
 		case decoder.KindTime:
 			if sec := int64(n.Num); sec != e.lastSec || len(e.lastDate) == 0 {
@@ -81,7 +81,7 @@ func (e *jsonEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int
 			}
 			b = append(b, '"')
 			b = append(b, e.lastDate...)
-			b = appendFrac(b, n.Aux, clampDigits(n.Digits))
+			b = appendFrac(b, n.Nsec(), clampDigits(n.Digits))
 			b = append(b, "Z\""...)
 		default:
 			b = appendJSONValue(b, n)
@@ -204,14 +204,14 @@ func appendJSONValue(b []byte, n *decoder.Node) []byte {
 	case decoder.KindUint:
 		return appendUint(b, n.Num)
 	case decoder.KindString:
-		return appendJSONString(b, n.Str)
+		return appendJSONString(b, n.Str())
 	case decoder.KindEnum:
 		// The name may come from packet data: escape it.
 		b = append(b, '"')
-		if n.Str == "" {
+		if n.Str() == "" {
 			b = append(b, "Unknown"...)
 		} else {
-			b = appendJSONChars(b, n.Str)
+			b = appendJSONChars(b, n.Str())
 		}
 		b = append(b, " ["...)
 		b = appendUint(b, n.Num)
@@ -221,13 +221,13 @@ func appendJSONValue(b []byte, n *decoder.Node) []byte {
 	b = append(b, '"')
 	switch n.Kind {
 	case decoder.KindBytes:
-		b = appendHex(b, n.Bin)
+		b = appendHex(b, n.Bin())
 	case decoder.KindIPv4, decoder.KindIPv6:
-		b = appendIP(b, n.Bin)
+		b = appendIP(b, n.Bin())
 	case decoder.KindMAC:
-		b = appendMAC(b, n.Bin)
+		b = appendMAC(b, n.Bin())
 	case decoder.KindTime:
-		b = appendTime(b, int64(n.Num), n.Aux, clampDigits(n.Digits))
+		b = appendTime(b, int64(n.Num), n.Nsec(), clampDigits(n.Digits))
 	}
 	return append(b, '"')
 }

@@ -56,7 +56,7 @@ func (e plistEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int
 		if named {
 			b = appendIndent(b, depth+1)
 			b = append(b, "<key>"...)
-			b = appendXMLChars(b, n.Key)
+			b = appendXMLChars(b, n.Key())
 			b = append(b, "</key>\n"...)
 		}
 		b = appendIndent(b, depth+1)
@@ -103,13 +103,13 @@ func appendPlistValue(b []byte, n *decoder.Node) []byte {
 		return append(b, "</integer>"...)
 	case decoder.KindBytes:
 		b = append(b, "<data>"...)
-		b = base64.StdEncoding.AppendEncode(b, n.Bin)
+		b = base64.StdEncoding.AppendEncode(b, n.Bin())
 		return append(b, "</data>"...)
 	case decoder.KindTime:
 		if sec := int64(n.Num); sec < minDateSec || sec > maxDateSec {
 			// <date> holds years 1 to 9999 only.
 			b = append(b, "<string>"...)
-			b = appendTime(b, sec, n.Aux, clampDigits(n.Digits))
+			b = appendTime(b, sec, n.Nsec(), clampDigits(n.Digits))
 			return append(b, "</string>"...)
 		}
 		// Second precision: plistlib and CoreFoundation reject fractions.
@@ -120,20 +120,20 @@ func appendPlistValue(b []byte, n *decoder.Node) []byte {
 	b = append(b, "<string>"...)
 	switch n.Kind {
 	case decoder.KindString:
-		b = appendXMLChars(b, n.Str)
+		b = appendXMLChars(b, n.Str())
 	case decoder.KindEnum:
-		if n.Str == "" {
+		if n.Str() == "" {
 			b = append(b, "Unknown"...)
 		} else {
-			b = appendXMLChars(b, n.Str)
+			b = appendXMLChars(b, n.Str())
 		}
 		b = append(b, " ["...)
 		b = strconv.AppendUint(b, n.Num, 10)
 		b = append(b, ']')
 	case decoder.KindIPv4, decoder.KindIPv6:
-		b = appendIP(b, n.Bin)
+		b = appendIP(b, n.Bin())
 	case decoder.KindMAC:
-		b = appendMAC(b, n.Bin)
+		b = appendMAC(b, n.Bin())
 	}
 	return append(b, "</string>"...)
 }

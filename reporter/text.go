@@ -75,7 +75,7 @@ func (e *textEncoder) members(o *out, b []byte, nodes []decoder.Node, lo, hi int
 		b = append(b, e.ctx...)
 		if named {
 			b = append(b, "  |-- "...)
-			e.scratch, _ = appendClean(e.scratch[:0], n.Key)
+			e.scratch, _ = appendClean(e.scratch[:0], n.Key())
 			b = append(b, e.scratch...)
 		} else {
 			b = append(b, "  |-"...)
@@ -115,20 +115,20 @@ func (e *textEncoder) value(b []byte, n *decoder.Node, named bool) []byte {
 	case decoder.KindArray:
 		return append(append(b, arrow...), "[]"...)
 	case decoder.KindBytes:
-		if len(n.Bin) == 0 {
+		if len(n.Bin()) == 0 {
 			return append(append(b, arrow...), `""`...)
 		}
-		if len(n.Bin) <= hexPerLine {
-			return appendHexGroups(append(b, arrow...), n.Bin)
+		if len(n.Bin()) <= hexPerLine {
+			return appendHexGroups(append(b, arrow...), n.Bin())
 		}
-		return e.wrapHex(b, n.Bin, named)
+		return e.wrapHex(b, n.Bin(), named)
 	case decoder.KindString, decoder.KindEnum:
 		s := e.scratch[:0]
 		var runes int
 		if n.Kind == decoder.KindString {
-			s, runes = appendClean(s, n.Str)
+			s, runes = appendClean(s, n.Str())
 		} else {
-			name := n.Str
+			name := n.Str()
 			if name == "" {
 				name = "Unknown"
 			}
@@ -162,15 +162,15 @@ func (e *textEncoder) value(b []byte, n *decoder.Node, named bool) []byte {
 	case decoder.KindUint:
 		return strconv.AppendUint(b, n.Num, 10)
 	case decoder.KindIPv4, decoder.KindIPv6, decoder.KindMAC:
-		if len(n.Bin) == 0 {
+		if len(n.Bin()) == 0 {
 			return append(b, `""`...)
 		}
 		if n.Kind == decoder.KindMAC {
-			return appendMAC(b, n.Bin)
+			return appendMAC(b, n.Bin())
 		}
-		return appendIP(b, n.Bin)
+		return appendIP(b, n.Bin())
 	case decoder.KindTime:
-		return appendTime(b, int64(n.Num), n.Aux, clampDigits(n.Digits))
+		return appendTime(b, int64(n.Num), n.Nsec(), clampDigits(n.Digits))
 	}
 	return b
 }

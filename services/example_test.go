@@ -116,7 +116,7 @@ func ExampleFrames() {
 		}
 		fmt.Printf("%d %s", d.Frame.Index, d.Chain())
 		if n := d.Tree().Lookup("ethernet", "ipv4", "dst"); n != nil {
-			fmt.Printf(" to %v", netip.AddrFrom4([4]byte(n.Bin)))
+			fmt.Printf(" to %v", netip.AddrFrom4([4]byte(n.Bin())))
 		}
 		fmt.Println()
 	}

@@ -411,16 +411,17 @@ func (r *batchRecorder) Block(name string, t *decoder.Tree) error {
 	rec.tree.Nodes = append(rec.tree.Nodes[:0], t.Nodes...)
 	for i := range rec.tree.Nodes {
 		nd := &rec.tree.Nodes[i]
-		if len(nd.Bin) == 0 {
+		v := nd.Bin()
+		if len(v) == 0 {
 			continue
 		}
-		if len(b.bins)+len(nd.Bin) > cap(b.bins) {
+		if len(b.bins)+len(v) > cap(b.bins) {
 			// A new chunk: the values already copied keep the old one.
-			b.bins = make([]byte, 0, max(2*cap(b.bins), len(nd.Bin), 64<<10))
+			b.bins = make([]byte, 0, max(2*cap(b.bins), len(v), 64<<10))
 		}
 		off := len(b.bins)
-		b.bins = append(b.bins, nd.Bin...)
-		nd.Bin = b.bins[off:len(b.bins):len(b.bins)]
+		b.bins = append(b.bins, v...)
+		nd.SetBin(b.bins[off:len(b.bins):len(b.bins)])
 	}
 	return nil
 }

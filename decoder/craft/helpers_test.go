@@ -32,7 +32,7 @@ func lookup(t *decoder.Tree, path string) *decoder.Node {
 		n := 0
 		for i := lo; i < hi; {
 			nd := &t.Nodes[i]
-			if (idx < 0 && nd.Key == k) || (idx >= 0 && n == idx) {
+			if (idx < 0 && nd.Key() == k) || (idx >= 0 && n == idx) {
 				found = nd
 				lo, hi = i+1, int(nd.End)
 				break
@@ -57,14 +57,14 @@ func render(n *decoder.Node) string {
 	case decoder.KindBool:
 		return strconv.FormatBool(n.Num != 0)
 	case decoder.KindString:
-		return n.Str
+		return n.Str()
 	case decoder.KindIPv4, decoder.KindIPv6:
-		a, _ := netip.AddrFromSlice(n.Bin)
+		a, _ := netip.AddrFromSlice(n.Bin())
 		return a.String()
 	case decoder.KindMAC:
-		return net.HardwareAddr(n.Bin).String()
+		return net.HardwareAddr(n.Bin()).String()
 	case decoder.KindBytes:
-		return hex.EncodeToString(n.Bin)
+		return hex.EncodeToString(n.Bin())
 	}
 	return fmt.Sprintf("<kind %d>", n.Kind)
 }
@@ -78,7 +78,7 @@ func dump(t *decoder.Tree) string {
 		for len(open) > 0 && int32(i) >= open[len(open)-1] {
 			open = open[:len(open)-1]
 		}
-		fmt.Fprintf(&sb, "%s%s", strings.Repeat("  ", len(open)), n.Key)
+		fmt.Fprintf(&sb, "%s%s", strings.Repeat("  ", len(open)), n.Key())
 		if n.Kind == decoder.KindObject || n.Kind == decoder.KindArray {
 			sb.WriteString(":\n")
 			open = append(open, n.End)
