@@ -279,7 +279,7 @@ func fieldsDNSRData(t *Tree, m DNS, typ uint16, off, n int) {
 				t.String("error", "txt string beyond the record")
 				return
 			}
-			t.String("", string(rd[i+1:i+1+k]))
+			t.StringBytes("", rd[i+1:i+1+k])
 			i += 1 + k
 		}
 		t.Close()

@@ -210,22 +210,22 @@ func fieldsHTTP(t *Tree, p *Packet, l *Layer) {
 	case httpRequest:
 		t.Object("request")
 		method, rest, _ := bytes.Cut(line, []byte(" "))
-		t.String("method", string(method))
+		t.StringBytes("method", method)
 		uri, ver, _ := bytes.Cut(rest, []byte(" "))
-		t.String("uri", string(uri))
-		t.String("version", string(ver))
+		t.StringBytes("uri", uri)
+		t.StringBytes("version", ver)
 		t.Close()
 	case httpResponse:
 		t.Object("response")
 		ver, rest, _ := bytes.Cut(line, []byte(" "))
-		t.String("version", string(ver))
+		t.StringBytes("version", ver)
 		code, reason, _ := bytes.Cut(rest, []byte(" "))
 		if n, err := strconv.ParseUint(string(code), 10, 16); err == nil {
 			t.Uint("status", n)
 		} else {
-			t.String("status", string(code))
+			t.StringBytes("status", code)
 		}
-		t.String("reason", string(reason))
+		t.StringBytes("reason", reason)
 		t.Close()
 	default:
 		t.String("error", "no http/1.x request or status line")
@@ -245,12 +245,12 @@ func fieldsHTTP(t *Tree, p *Packet, l *Layer) {
 		}
 		t.Object("")
 		if ln[0] == ' ' || ln[0] == '\t' {
-			t.String("continuation", string(bytes.TrimSpace(ln))) // obs-fold
+			t.StringBytes("continuation", bytes.TrimSpace(ln)) // obs-fold
 		} else if name, value, ok := bytes.Cut(ln, []byte(":")); ok {
-			t.String("name", string(name))
-			t.String("value", string(bytes.Trim(value, " \t")))
+			t.StringBytes("name", name)
+			t.StringBytes("value", bytes.Trim(value, " \t"))
 		} else {
-			t.String("line", string(ln))
+			t.StringBytes("line", ln)
 			t.String("error", "field line without colon")
 		}
 		t.Close()

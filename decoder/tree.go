@@ -11,8 +11,9 @@ import (
 // does not allocate. Every renderer (JSON, plist, tree text) and the bus
 // encoding read the same Tree, so they always carry the same facts.
 //
-// Byte values (Bytes, IPv4, IPv6, MAC) alias the slice passed in: a Tree
-// built from a frame is valid only as long as the frame's bytes are.
+// Byte values (Bytes, IPv4, IPv6, MAC) and StringBytes values alias the
+// slice passed in: a Tree built from a frame is valid only as long as the
+// frame's bytes are.
 type Tree struct {
 	Nodes []Node
 	open  []int32 // indexes of the containers still open
@@ -42,8 +43,8 @@ const (
 // rendering one, so their size is memory traffic on the main job's hot
 // path (half of the 80 bytes a node took with a string key, a string and
 // a byte slice as fields). Its key and its string or byte value are
-// therefore kept as a pointer and a length each; Key, Str, Bin and Nsec
-// read them.
+// therefore kept as a pointer and a length each; Key, Str, Bin, Nsec and
+// Value read them.
 type Node struct {
 	key *byte // Key
 	val *byte // Str (KindString, KindEnum) or Bin (KindBytes, KindIPv4, KindIPv6, KindMAC)
@@ -92,12 +93,31 @@ func (n *Node) Nsec() uint32 {
 	return n.vlen
 }
 
-// SetBin replaces the bytes of a byte-valued node (KindBytes, KindIPv4,
-// KindIPv6, KindMAC), for example with a copy that outlives the buffer
-// the tree was built from. It does nothing to a node of another kind.
-func (n *Node) SetBin(b []byte) {
-	switch n.Kind {
-	case KindBytes, KindIPv4, KindIPv6, KindMAC:
+// hasValue reports whether nodes of kind k hold a string or bytes value.
+func hasValue(k Kind) bool {
+	switch k {
+	case KindString, KindEnum, KindBytes, KindIPv4, KindIPv6, KindMAC:
+		return true
+	}
+	return false
+}
+
+// Value returns the bytes of a node's string or byte value (KindString,
+// KindEnum, KindBytes, KindIPv4, KindIPv6, KindMAC) where they lie, not
+// to be modified; nil for other kinds. With SetValue it lets a holder of
+// the tree copy the values that alias a buffer about to be reused.
+func (n *Node) Value() []byte {
+	if !hasValue(n.Kind) {
+		return nil
+	}
+	return unsafe.Slice(n.val, n.vlen)
+}
+
+// SetValue replaces the string or byte value of a node (see Value), for
+// example with a copy that outlives the buffer the tree was built from.
+// It does nothing to a node of another kind.
+func (n *Node) SetValue(b []byte) {
+	if hasValue(n.Kind) {
 		n.val, n.vlen = unsafe.SliceData(b), valueLen(len(b))
 	}
 }
@@ -189,6 +209,13 @@ func (t *Tree) Uint(key string, v uint64) { t.put(key, KindUint, v, nil, 0) }
 func (t *Tree) Int(key string, v int64)   { t.put(key, KindInt, uint64(v), nil, 0) }
 func (t *Tree) String(key string, v string) {
 	t.put(key, KindString, 0, unsafe.StringData(v), len(v))
+}
+
+// StringBytes adds a string value held in v, without copying it: like a
+// byte value it aliases v, so the tree is valid only while v's bytes are
+// unchanged, and the Str of the node must not be kept past that.
+func (t *Tree) StringBytes(key string, v []byte) {
+	t.put(key, KindString, 0, unsafe.SliceData(v), len(v))
 }
 func (t *Tree) Bytes(key string, v []byte) { t.put(key, KindBytes, 0, unsafe.SliceData(v), len(v)) }
 func (t *Tree) IPv4(key string, v []byte)  { t.put(key, KindIPv4, 0, unsafe.SliceData(v), len(v)) }

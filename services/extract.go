@@ -381,7 +381,8 @@ type pipeBatch struct {
 	slots []pipeSlot
 	recs  []pipeRecord
 	nrec  int
-	// bins holds the byte values of the record blocks: the records lend
+	// bins holds the string and byte values of the record blocks (see
+	// decoder.Node.Value): the records lend
 	// the cores' buffers only while they are emitted.
 	bins []byte
 }
@@ -411,7 +412,7 @@ func (r *batchRecorder) Block(name string, t *decoder.Tree) error {
 	rec.tree.Nodes = append(rec.tree.Nodes[:0], t.Nodes...)
 	for i := range rec.tree.Nodes {
 		nd := &rec.tree.Nodes[i]
-		v := nd.Bin()
+		v := nd.Value()
 		if len(v) == 0 {
 			continue
 		}
@@ -421,7 +422,7 @@ func (r *batchRecorder) Block(name string, t *decoder.Tree) error {
 		}
 		off := len(b.bins)
 		b.bins = append(b.bins, v...)
-		nd.SetBin(b.bins[off:len(b.bins):len(b.bins)])
+		nd.SetValue(b.bins[off:len(b.bins):len(b.bins)])
 	}
 	return nil
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,6 +31,42 @@ func twoProcs(tb testing.TB) {
 		old := runtime.GOMAXPROCS(2)
 		tb.Cleanup(func() { runtime.GOMAXPROCS(old) })
 	}
+}
+
+// fragmentedHTTPCapture holds IPv4-fragmented TCP segments, each an HTTP
+// request with headers of its own: their datagram records carry the
+// decoded request, whose strings lie in the reassembler's buffers (which
+// the next datagram reuses), so the pipelined engine must copy them.
+func fragmentedHTTPCapture(tb testing.TB) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	w, err := ingest.NewPcapWriter(&buf, ingest.PcapWriterOptions{LinkType: ingest.LinkEthernet, SnapLen: 65535})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	eth := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00}
+	n := 0
+	for i := range 500 {
+		req := fmt.Sprintf("GET /item/%d HTTP/1.1\r\nHost: host%d.example\r\nX-Request-Id: %08x-%d\r\n\r\n", i, i%7, i*2654435761, i)
+		dgram, err := craft.Build(
+			&craft.IPv4{ID: uint16(i), TTL: 64, Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2")},
+			&craft.TCP{SrcPort: uint16(40000 + i), DstPort: 80, Seq: uint32(i) * 1000, Flags: craft.ACK | craft.PSH, Window: 500},
+			craft.Payload(req))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		frags, err := craft.FragmentIPv4(dgram, 60)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, f := range frags {
+			n++
+			if err := w.WritePacket(1700000000+int64(n/1000), uint32(n%1000)*1000, uint32(len(eth)+len(f)), append(slices.Clone(eth), f...)); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	return buf.Bytes()
 }
 
 // jumboCapture holds frames from 14 bytes to 250 KB, so that batches end
@@ -111,11 +150,15 @@ func TestExtractPipelineSame(t *testing.T) {
 // report equals the sequential one.
 func TestExtractPipelineStateful(t *testing.T) {
 	twoProcs(t)
-	captures := map[string][]byte{"generated": generated(t, 6000, 0), "jumbo": jumboCapture(t)}
+	captures := map[string][]byte{"generated": generated(t, 6000, 0), "jumbo": jumboCapture(t),
+		"fragmented-http": fragmentedHTTPCapture(t)}
 	for name, capture := range captures {
 		reports := sameAllFormats(t, name, capture, withReassemblyAndTrace)
 		if name == "generated" && !bytes.Contains(reports[reporter.JSON], []byte(`"Stream `)) {
 			t.Errorf("%s: no stream record in the report", name)
+		}
+		if name == "fragmented-http" && !bytes.Contains(reports[reporter.JSON], []byte(`"X-Request-Id"`)) {
+			t.Errorf("%s: no decoded HTTP header in the datagram records", name)
 		}
 	}
 }
