@@ -35,7 +35,7 @@ const (
 	KindIPv6   // Bin: 16 bytes, rendered in RFC 5952 form
 	KindMAC    // Bin: 6 bytes (or other lengths), rendered aa:bb:cc
 	KindEnum   // Num is the value, Str its name: rendered "Name [Num]"
-	KindTime   // Num: Unix seconds (int64), Aux: nanoseconds, Digits: precision
+	KindTime   // Num: Unix seconds (int64), Nsec: nanoseconds, Digits: precision
 )
 
 // Node is one value of a Tree. A node is 40 bytes: a frame's report is
@@ -266,5 +266,5 @@ func (t *Tree) Lookup(path ...string) *Node {
 	return found
 }
 
-// A Node stays 40 bytes (see Node).
-var _ = [1]int{}[unsafe.Sizeof(Node{})-40]
+// A Node stays 40 bytes (32 where pointers are 4 bytes; see Node).
+var _ = [1]int{}[unsafe.Sizeof(Node{})-(24+2*unsafe.Sizeof(uintptr(0)))]

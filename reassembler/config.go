@@ -3,6 +3,7 @@ package reassembler
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -37,7 +38,8 @@ type Config struct {
 	// FragTimeout6 is the same for IPv6 (RFC 8200 and Linux's
 	// ip6frag_time: 60 s). Default 60 s.
 	FragTimeout6 time.Duration
-	// MaxDatagramBytes caps one reassembled datagram payload. Default 65535.
+	// MaxDatagramBytes caps one reassembled datagram payload. Default 65535;
+	// at most MaxValueBytes.
 	MaxDatagramBytes int
 	// MaxFragments caps the fragments accepted for one datagram. Default 1024.
 	MaxFragments int
@@ -51,7 +53,8 @@ type Config struct {
 	// Default 5 minutes (Zeek's tcp_inactivity_timeout).
 	TCPIdle time.Duration
 	// MaxStreamBytes caps the bytes of one direction kept for the record;
-	// longer streams keep only their length and SHA-256. Default 1 MiB.
+	// longer streams keep only their length and SHA-256. Default 1 MiB;
+	// at most MaxValueBytes.
 	MaxStreamBytes int
 	// MaxPendingBytes caps the out-of-order bytes buffered for one
 	// direction; when exceeded the stream skips ahead and records a gap.
@@ -84,6 +87,14 @@ const (
 	DefaultMaxSegments         = 1 << 16
 )
 
+// MaxValueBytes is the largest MaxDatagramBytes and MaxStreamBytes: a
+// record's bytes are one value of a decoder.Tree, whose lengths are
+// 32-bit. New uses it in place of a larger setting; Validate reports one.
+const MaxValueBytes = 1<<32 - 1
+
+// maxValueInt is MaxValueBytes as an int (less where int is 32 bits).
+const maxValueInt = int(min(uint64(math.MaxInt), MaxValueBytes))
+
 // Validate reports a configuration that cannot work (negative limits).
 func (c *Config) Validate() error {
 	var errs []error
@@ -100,6 +111,14 @@ func (c *Config) Validate() error {
 	neg("MaxDatagrams", int64(c.MaxDatagrams))
 	neg("TCPIdle", int64(c.TCPIdle))
 	neg("MaxStreamBytes", int64(c.MaxStreamBytes))
+	for _, v := range []struct {
+		name string
+		v    int
+	}{{"MaxDatagramBytes", c.MaxDatagramBytes}, {"MaxStreamBytes", c.MaxStreamBytes}} {
+		if v.v > 0 && uint64(v.v) > MaxValueBytes {
+			errs = append(errs, fmt.Errorf("reassembler: %s (%d) is more than a record's byte value can hold (%d)", v.name, v.v, uint64(MaxValueBytes)))
+		}
+	}
 	neg("MaxPendingBytes", int64(c.MaxPendingBytes))
 	neg("MaxTotalStreamBytes", int64(c.MaxTotalStreamBytes))
 	neg("MaxStreams", int64(c.MaxStreams))
@@ -135,5 +154,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxTotalStreamBytes, DefaultMaxTotalStreamBytes)
 	def(&c.MaxStreams, DefaultMaxStreams)
 	def(&c.MaxSegments, DefaultMaxSegments)
+	c.MaxDatagramBytes = min(c.MaxDatagramBytes, maxValueInt)
+	c.MaxStreamBytes = min(c.MaxStreamBytes, maxValueInt)
 	return c
 }
