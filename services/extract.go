@@ -263,10 +263,26 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 	defer func() { st.Duration = time.Since(start) }()
 
 	var verbose *bufio.Writer
-	var flush func()
 	if o.Verbose != nil {
 		verbose = bufio.NewWriter(o.Verbose)
-		flush = func() { verbose.Flush() }
+	}
+	// Before each read of the input (where the reader may block), what
+	// was read so far goes out: the verbose lines and, when pipelined,
+	// the batch being filled (handoff). A live stream such as
+	// "tcpdump -w - | pcapflow extract - -v" is then reported as it
+	// arrives.
+	pipelined := runtime.GOMAXPROCS(0) > 1
+	var handoff func()
+	var flush func()
+	if verbose != nil || pipelined && o.Input == "-" {
+		flush = func() {
+			if handoff != nil {
+				handoff()
+			}
+			if verbose != nil {
+				verbose.Flush()
+			}
+		}
 	}
 	r, rc, err := openCapture(o, flush)
 	if err != nil {
@@ -290,8 +306,8 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 	reporter.BuildHeader(&tree, r.Meta())
 	werr := out.header(&tree)
 	sf := newStateful(o, out.w) // reassembly and tracing, when asked
-	if werr == nil && o.Verbose == nil && o.Input != "-" && runtime.GOMAXPROCS(0) > 1 {
-		return extractPipelined(ctx, o, r, out, dec, sf, prog, start)
+	if werr == nil && pipelined {
+		return extractPipelined(ctx, o, r, out, dec, sf, prog, start, verbose, &handoff)
 	}
 
 	var rerr error
@@ -341,11 +357,11 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 	return st, rerr
 }
 
-// The pipelined inline engine: when nothing needs the frames one at a
-// time as they arrive (no verbose lines, a file rather than a live
-// stream), the calling goroutine reads, decodes and builds the blocks of a
-// batch of frames, and with reassembly or tracing feeds them to the
-// stateful cores, while a second goroutine renders the previous batch:
+// The pipelined inline engine (with two or more Ps): the calling
+// goroutine reads, decodes and builds the blocks of a batch of frames
+// (and writes their verbose lines), and with reassembly or tracing feeds
+// them to the stateful cores, while a second goroutine renders the
+// previous batch:
 // its frame blocks and, right after each frame, the blocks of the records
 // the cores emitted at it (as in the serial loop). Rendering is the larger
 // share of the work (JSON, hex of every stream byte), so the cores run
@@ -432,8 +448,13 @@ func (r *batchRecorder) Close() error { return nil }
 // extractPipelined continues extractInline after the header block: it
 // reads, decodes, builds and runs the stateful cores in this goroutine
 // and renders in another one.
+//
+// A batch goes to the renderer when it is full, and, for standard input,
+// also before each read of the input (*handoff, which the reader's flush
+// hook calls), since that read may wait for frames that have not been
+// captured yet: a live capture is rendered as it arrives.
 func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, out *sink, dec *decoder.Decoder,
-	sf *stateful, prog *progress, start time.Time) (Stats, error) {
+	sf *stateful, prog *progress, start time.Time, verbose *bufio.Writer, handoff *func()) (Stats, error) {
 	free := make(chan *pipeBatch, pipeBatches)
 	full := make(chan *pipeBatch, pipeBatches)
 	for range pipeBatches {
@@ -482,8 +503,18 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 		frame ingest.Frame
 		pkt   decoder.Packet
 		read  Stats // frames read, for the progress line
+		line  []byte
 		b     = <-free
 	)
+	if o.Input == "-" {
+		*handoff = func() {
+			if b.n > 0 {
+				full <- b
+				b = <-free
+			}
+		}
+		defer func() { *handoff = nil }()
+	}
 	for !failed.Load() {
 		if read.Frames&63 == 0 {
 			if cerr := ctx.Err(); cerr != nil {
@@ -517,6 +548,10 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 			rec.b = b
 			sf.add(sl.info, &pkt) // the recorder does not fail; the cores' own errors come from flush
 		}
+		if verbose != nil {
+			line = verboseLine(line[:0], frame.Index, &pkt)
+			verbose.Write(line)
+		}
 		read.Frames++
 		prog.tick(&read)
 	}
@@ -529,6 +564,9 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 		werr = sf.flush()
 	}
 	prog.done()
+	if verbose != nil {
+		verbose.Flush()
+	}
 	if cerr := out.close(); werr == nil {
 		werr = cerr
 	}

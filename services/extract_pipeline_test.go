@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pcapflow/pcapflow/decoder/craft"
 	"github.com/pcapflow/pcapflow/ingest"
@@ -112,16 +113,27 @@ func bothWays(t *testing.T, capture []byte, f reporter.Format, opts ...func(*Ext
 	if err := os.WriteFile(in, capture, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var a, b bytes.Buffer
+	var a, b, c bytes.Buffer
 	po := ExtractOptions{Input: in, Output: "-", Stdout: &a, Format: f}
 	so := ExtractOptions{Input: "-", Stdin: bytes.NewReader(capture), Output: "-", Stdout: &b, Format: f}
+	ipo := ExtractOptions{Input: "-", Stdin: bytes.NewReader(capture), Output: "-", Stdout: &c, Format: f}
 	for _, o := range opts {
 		o(&po)
 		o(&so)
+		o(&ipo)
 	}
 	pst, perr = Extract(context.Background(), po)
+	// Standard input is pipelined too (its batches also go out before
+	// every read of the input): with one P the engine runs sequentially.
+	ist, ierr := Extract(context.Background(), ipo)
+	old := runtime.GOMAXPROCS(1)
 	sst, serr = Extract(context.Background(), so)
-	pst.Duration, sst.Duration = 0, 0
+	runtime.GOMAXPROCS(old)
+	pst.Duration, sst.Duration, ist.Duration = 0, 0, 0
+	if ist != pst || !bytes.Equal(c.Bytes(), a.Bytes()) || (ierr == nil) != (perr == nil) {
+		t.Errorf("standard input pipelined: stats %+v, error %v, report equal to the file's: %v; file: stats %+v, error %v",
+			ist, ierr, bytes.Equal(c.Bytes(), a.Bytes()), pst, perr)
+	}
 	return a.Bytes(), b.Bytes(), pst, sst, perr, serr
 }
 
@@ -271,5 +283,49 @@ func TestExtractPipelineAllocs(t *testing.T) {
 	a, b := run(files[0]), run(files[1])
 	if perFrame := (b - a) / 18000; perFrame > 0.01 {
 		t.Errorf("%.0f allocations for 2000 frames, %.0f for 20000: %.3f per frame, want 0", a, b, perFrame)
+	}
+}
+
+// TestExtractStdinLive: standard input is read pipelined too, yet each
+// frame is rendered before the next one has arrived (the batch goes to the
+// renderer before a read that may wait), so a live capture is reported as
+// it arrives. Per-frame files show when a frame is rendered.
+func TestExtractStdinLive(t *testing.T) {
+	twoProcs(t)
+	dir := t.TempDir()
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.CloseWithError(errors.New("test over")) })
+	type result struct {
+		st  Stats
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		st, err := Extract(context.Background(), ExtractOptions{Input: "-", Stdin: pr, Output: dir, Files: true, Format: reporter.JSON})
+		res <- result{st, err}
+	}()
+	w, err := ingest.NewPcapWriter(pw, ingest.PcapWriterOptions{LinkType: ingest.LinkEthernet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := sampleFrames(t)[:3]
+	for i, f := range frames {
+		if err := w.WritePacket(1700000000+int64(i), 0, uint32(len(f)), f); err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Join(dir, fmt.Sprintf("Frame %d.json", i+1))
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+			if _, err := os.Stat(name); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("frame %d not rendered 30 s after it was written (before the next frame)", i+1)
+			}
+		}
+	}
+	pw.Close()
+	r := <-res
+	if r.err != nil || r.st.Frames != uint64(len(frames)) {
+		t.Fatalf("stats %+v, error %v", r.st, r.err)
 	}
 }
