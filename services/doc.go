@@ -17,14 +17,15 @@
 // ExtractOptions.Engine chooses how the cores run. "inline" (the default)
 // chains them with reused frame buffers, packets, report trees and output
 // buffers: decoding and reporting allocate nothing per frame but the
-// decoder's error messages. For a capture file on two or more cores it
-// runs in two
-// goroutines: one reads and decodes a batch of frames, builds their
-// report blocks and feeds the reassembler and tracer (whose record blocks
-// travel with the batch, right after their frame), while the other renders
-// the previous batch. Rendering is the larger share of the work, so the
-// stateful cores run beside decoding. Standard input (a live stream) is
-// handled frame by frame.
+// decoder's error messages and DNS names. On two or more cores it runs in
+// two goroutines: one reads and decodes a batch of frames, builds their
+// report blocks (and verbose lines) and feeds the reassembler and tracer
+// (whose record blocks travel with the batch, right after their frame),
+// while the other renders the previous batch. Rendering is the larger
+// share of the work, so the stateful cores run beside decoding. On
+// standard input (perhaps a live stream) a batch also goes to the
+// renderer before every read of the input, which may wait: a live capture
+// is reported as it arrives.
 // Engines over the NATS bus, where each core runs as a service, produce
 // byte-identical reports.
 //
