@@ -57,6 +57,7 @@ type Reader struct {
 	// unread rest of an in-memory capture, which the byte primitives
 	// (peek, skip, discard, read, readCopy) slice instead of copying.
 	br   *bufio.Reader
+	src  *hookedReader // br's input
 	mem  []byte
 	warm int64 // input offset up to which warmAhead touched mem
 	sink byte  // keeps warmAhead's loads
@@ -101,8 +102,34 @@ type Reader struct {
 // returned by the first call to Next.
 func NewReader(r io.Reader, name string, opts ReaderOptions) (*Reader, error) {
 	rd := newReader(name, opts)
-	rd.br = bufio.NewReaderSize(r, bufSize)
+	rd.src = &hookedReader{r: r}
+	rd.br = bufio.NewReaderSize(rd.src, bufSize)
 	return rd.open()
+}
+
+// hookedReader runs before, when set, ahead of each Read of r.
+type hookedReader struct {
+	r      io.Reader
+	before func()
+}
+
+func (h *hookedReader) Read(p []byte) (int, error) {
+	if h.before != nil {
+		h.before()
+	}
+	return h.r.Read(p)
+}
+
+// BeforeRead sets fn to run before each read of a stream Reader's input
+// (nil: nothing), in the goroutine calling Next. Those reads are where
+// Next may wait for data that has not arrived yet, on a live capture: a
+// caller that collects frames in batches hands on what it holds there,
+// so that no frame waits for the next one. A Reader over memory never
+// reads, and ignores fn.
+func (r *Reader) BeforeRead(fn func()) {
+	if r.src != nil {
+		r.src.before = fn
+	}
 }
 
 // NewReaderBytes is NewReader over the capture held in b: same frames,

@@ -758,3 +758,69 @@ func TestSlowReader(t *testing.T) {
 		}
 	}
 }
+
+// chunkReader hands out one chunk per Read (a chunk no larger than the
+// Read's buffer), as a pipe does with what each write put in it.
+type chunkReader struct {
+	chunks [][]byte
+	given  int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if c.given == len(c.chunks) {
+		return 0, io.EOF
+	}
+	n := copy(p, c.chunks[c.given])
+	c.chunks[c.given] = c.chunks[c.given][n:]
+	if len(c.chunks[c.given]) == 0 {
+		c.given++
+	}
+	return n, nil
+}
+
+// TestBeforeRead: the hook runs before each read of the input, and Next
+// reads only when the next record is not yet all in: whenever the hook
+// runs, every record the input has delivered has been returned.
+func TestBeforeRead(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewPcapWriter(&buf, PcapWriterOptions{LinkType: LinkEthernet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks := [][]byte{bytes.Clone(buf.Bytes())}
+	for i := range 5 {
+		buf.Reset()
+		if err := w.WritePacket(int64(i), 0, uint32(60+i), make([]byte, 60+i)); err != nil {
+			t.Fatal(err)
+		}
+		chunks = append(chunks, bytes.Clone(buf.Bytes()))
+	}
+	whole := bytes.Join(chunks, nil)
+	cr := &chunkReader{chunks: chunks}
+	r, err := NewReader(cr, "live", ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	returned, calls := 0, 0
+	r.BeforeRead(func() {
+		calls++
+		if delivered := cr.given - 1; returned != delivered {
+			t.Errorf("read %d: %d records delivered, %d returned", calls, delivered, returned)
+		}
+	})
+	var f Frame
+	for r.Next(&f) == nil {
+		returned++
+	}
+	if returned != 5 || calls < 5 {
+		t.Errorf("%d frames, %d reads hooked", returned, calls)
+	}
+	// A Reader over memory never reads: the hook is ignored.
+	m, err := NewReaderBytes(whole, "mem", ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.BeforeRead(func() { t.Error("hook ran on a Reader over memory") })
+	for m.Next(&f) == nil {
+	}
+}

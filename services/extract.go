@@ -166,8 +166,9 @@ func Extract(ctx context.Context, o ExtractOptions) (Stats, error) {
 }
 
 // openCapture opens o.Input. When flush is not nil it runs before every
-// read of the input: the reader blocks only there, so per-frame output
-// (the verbose lines) shows at once on a live stream such as
+// read of the input (ingest.Reader.BeforeRead): the reader blocks only
+// there, so per-frame output (the verbose lines, the pipelined engine's
+// batches) goes out at once on a live stream such as
 // "tcpdump -w - | pcapflow extract - -v", and in large chunks otherwise.
 func openCapture(o *ExtractOptions, flush func()) (*ingest.Reader, io.Closer, error) {
 	opts := ingest.ReaderOptions{MaxRecord: o.MaxRecord}
@@ -185,26 +186,15 @@ func openCapture(o *ExtractOptions, flush func()) (*ingest.Reader, io.Closer, er
 		}
 		in, c = f, f
 	}
-	if flush != nil {
-		in = flushBeforeRead{in, flush}
-	}
 	r, err := ingest.NewReader(in, o.Input, opts)
 	if err != nil {
 		c.Close()
 		return nil, nil, err
 	}
+	if flush != nil {
+		r.BeforeRead(flush)
+	}
 	return r, c, nil
-}
-
-// flushBeforeRead calls flush before each Read of r.
-type flushBeforeRead struct {
-	r     io.Reader
-	flush func()
-}
-
-func (f flushBeforeRead) Read(p []byte) (int, error) {
-	f.flush()
-	return f.r.Read(p)
 }
 
 // sink is where blocks go: a streamed document or per-frame files.

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/ingest"
@@ -41,9 +44,10 @@ func feedLog(t *testing.T, capture []byte, o FeedOptions, inPlace bool) ([]strin
 }
 
 // TestFeedPipelinedSame: the pipelined Feed passes the same frames,
-// Packets and clock advances as the serial one, with batches cut by frame
-// count and by arena size, and returns the same read error; so does the
-// pipelined Feed over a Stable Reader (frames decoded in place).
+// Packets and clock advances as the serial one (one P), with batches cut
+// by frame count and by arena size, and returns the same read error; so
+// do the pipelined Feed over a Stable Reader (frames decoded in place)
+// and the live one (batches also cut before every read of the input).
 func TestFeedPipelinedSame(t *testing.T) {
 	twoProcs(t)
 	captures := map[string][]byte{"generated": generated(t, 3000, 0), "jumbo": jumboCapture(t)}
@@ -53,10 +57,12 @@ func TestFeedPipelinedSame(t *testing.T) {
 			if cut {
 				in = capture[:len(capture)*2/3]
 			}
-			seq, serr := feedLog(t, in, FeedOptions{Live: true}, false)
-			for _, inPlace := range []bool{false, true} {
-				name := fmt.Sprintf("%s in place=%v", name, inPlace)
-				pipe, perr := feedLog(t, in, FeedOptions{}, inPlace)
+			old := runtime.GOMAXPROCS(1) // serial
+			seq, serr := feedLog(t, in, FeedOptions{}, false)
+			runtime.GOMAXPROCS(old)
+			for _, c := range []struct{ inPlace, live bool }{{false, false}, {true, false}, {false, true}} {
+				name := fmt.Sprintf("%s in place=%v live=%v", name, c.inPlace, c.live)
+				pipe, perr := feedLog(t, in, FeedOptions{Live: c.live}, c.inPlace)
 				compareFeedLogs(t, name, cut, pipe, perr, seq, serr)
 			}
 		}
@@ -85,5 +91,46 @@ func compareFeedLogs(t *testing.T, name string, cut bool, pipe []string, perr er
 			t.Errorf("%s cut=%v: call %d: pipelined %q, serial %q", name, cut, i, pipe[i], seq[i])
 			return
 		}
+	}
+}
+
+// TestFeedLive: on a live stream each frame reaches add before the next
+// one has been captured, though reading runs a batch ahead.
+func TestFeedLive(t *testing.T) {
+	twoProcs(t)
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.CloseWithError(errors.New("test over")) })
+	frames := sampleFrames(t)[:3]
+	added := make(chan uint64, len(frames))
+	res := make(chan error, 1)
+	go func() {
+		r, err := ingest.NewReader(pr, "-", ingest.ReaderOptions{})
+		if err != nil {
+			res <- err
+			return
+		}
+		res <- Feed(r, FeedOptions{Live: true}, func(fi reporter.FrameInfo, _ *decoder.Packet) { added <- fi.Index },
+			func(int64, uint32, uint64) {})
+	}()
+	w, err := ingest.NewPcapWriter(pw, ingest.PcapWriterOptions{LinkType: ingest.LinkEthernet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range frames {
+		if err := w.WritePacket(1700000000+int64(i), 0, uint32(len(f)), f); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-added:
+			if got != uint64(i+1) {
+				t.Fatalf("add got frame %d, want %d", got, i+1)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("frame %d not passed to add 30 s after it was written (before the next frame)", i+1)
+		}
+	}
+	pw.Close()
+	if err := <-res; err != nil {
+		t.Fatal(err)
 	}
 }
