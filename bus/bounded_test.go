@@ -230,3 +230,23 @@ func TestUnmarshalInterfaceField(t *testing.T) {
 		t.Errorf("nil Sink: %v, %+v", err, m.Options)
 	}
 }
+
+// TestAppendJSONNestedKeys: a map key that is a map is refused. Printed
+// as JSON text and quoted, keys nested n deep took 2^n bytes (a 679-byte
+// message found by FuzzAppendJSON took the worker past 24 GB); a scalar
+// key is still printed, quoted.
+func TestAppendJSONNestedKeys(t *testing.T) {
+	const n = 40
+	in := append(bytes.Repeat([]byte{0x81}, n), 0xc0)
+	in = append(in, bytes.Repeat([]byte{0xc0}, n)...)
+	var err error
+	if a := allocated(func() { _, err = AppendJSON(nil, in) }); a > allocBound(len(in)) {
+		t.Errorf("%d bytes allocated for a %d-byte message", a, len(in))
+	}
+	if err == nil {
+		t.Error("a map key that is a map was printed")
+	}
+	if j, err := AppendJSON(nil, []byte{0x81, 0x01, 0x02}); err != nil || string(j) != `{"1":2}` {
+		t.Errorf("scalar key: %s, %v", j, err)
+	}
+}

@@ -57,6 +57,13 @@ func appendJSONValue(b []byte, d *msgpack.Decoder, depth int) ([]byte, error) {
 				}
 				b = appendJSONStr(b, k)
 			} else {
+				// A key in JSON is a string: a scalar key is printed as its
+				// JSON text, quoted. A map or array key is refused: quoted
+				// again at each level, keys nested n deep took 2^n bytes.
+				if msgpcode.IsFixedMap(kc) || kc == msgpcode.Map16 || kc == msgpcode.Map32 ||
+					msgpcode.IsFixedArray(kc) || kc == msgpcode.Array16 || kc == msgpcode.Array32 {
+					return b, fmt.Errorf("msgpack map key is a map or array (code 0x%02x)", kc)
+				}
 				v, err := appendJSONValue(nil, d, depth+1)
 				if err != nil {
 					return b, err
