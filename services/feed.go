@@ -17,11 +17,9 @@ type FeedOptions struct {
 	// Decode configures the decoder.
 	Decode decoder.Options
 	// Live means the frames must reach add as they arrive (a live stream
-	// on standard input): the batch being read then also goes to add
-	// before every read of the input (ingest.Reader.BeforeRead), which
-	// may wait for packets not captured yet. With more than one P,
-	// reading and decoding run in a goroutine of their own, a batch ahead
-	// of add; with one, everything runs in the calling goroutine.
+	// on standard input): Feed then reads, decodes and calls add in one
+	// goroutine. Otherwise, with more than one P, reading and decoding run
+	// in a goroutine of their own, a batch ahead of add.
 	Live bool
 }
 
@@ -37,7 +35,7 @@ type FeedOptions struct {
 // being read, the error ingest.GuardFault gives (the calls to add and
 // advance end at the fault).
 func Feed(r *ingest.Reader, o FeedOptions, add func(reporter.FrameInfo, *decoder.Packet), advance func(sec int64, nsec uint32, index uint64)) error {
-	if runtime.GOMAXPROCS(0) < 2 {
+	if o.Live || runtime.GOMAXPROCS(0) < 2 {
 		return feedSerial(r, o, add, advance)
 	}
 	return feedPipelined(r, o, add, advance)
@@ -108,15 +106,6 @@ func feedPipelined(r *ingest.Reader, o FeedOptions, add func(reporter.FrameInfo,
 	go func() {
 		defer close(full)
 		b := <-free
-		if o.Live {
-			r.BeforeRead(func() {
-				if b.n > 0 {
-					full <- b
-					b = <-free
-				}
-			})
-			defer r.BeforeRead(nil)
-		}
 		b.err = readBatches(r, o, stable, &b, free, full, &stop)
 		full <- b
 	}()

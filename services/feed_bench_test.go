@@ -22,11 +22,10 @@ import (
 // goroutine, frames copied into the batch: what they run with two or more
 // Ps); "inplace" is the same over a Stable Reader (NewReaderBytes, or
 // OpenMapped: frames decoded where they lie, TCP bytes referenced,
-// StableFrames), for library callers; "live" is a stream read as standard
-// input is (FeedOptions.Live: the batch also goes on before every read of
-// the input). It reports frames/s of each and the speed ratios
-// full/decode ("ratio" for stream, "inplace-ratio", "live-ratio"), and
-// "cpu-ratio", the ratio of the process CPU times of
+// StableFrames), for library callers; "serial" is a stream in one
+// goroutine (standard input). It reports frames/s of each and the speed
+// ratios full/decode ("ratio" for stream, "inplace-ratio",
+// "serial-ratio"), and "cpu-ratio", the ratio of the process CPU times of
 // the stream passes (both cores' work counted).
 // Frames: 1,000,000, or 200,000 with -short, or PCAPFLOW_BENCH_FRAMES. The
 // fastest of b.N passes of each kind counts.
@@ -45,7 +44,7 @@ func BenchmarkFeed(b *testing.B) {
 	const (
 		stream how = iota
 		inplace
-		live
+		serial
 	)
 	pass := func(h how, full bool) (time.Duration, time.Duration) {
 		var r *ingest.Reader
@@ -77,7 +76,7 @@ func BenchmarkFeed(b *testing.B) {
 			}
 		}
 		start, cpu := time.Now(), cpuTime()
-		if err := Feed(r, FeedOptions{Live: h == live}, add, advance); err != nil {
+		if err := Feed(r, FeedOptions{Live: h == serial}, add, advance); err != nil {
 			b.Fatal(err)
 		}
 		if full {
@@ -89,7 +88,7 @@ func BenchmarkFeed(b *testing.B) {
 	var wall, cpu [3][2]time.Duration // [how][full]
 	b.ResetTimer()
 	for range b.N {
-		for h := stream; h <= live; h++ {
+		for h := stream; h <= serial; h++ {
 			for f := range 2 {
 				w, c := pass(h, f == 1)
 				if wall[h][f] == 0 || w < wall[h][f] {
@@ -103,11 +102,11 @@ func BenchmarkFeed(b *testing.B) {
 	b.ReportMetric(fps(wall[stream][1]), "full-frames/s")
 	b.ReportMetric(fps(wall[inplace][0]), "inplace-decode-frames/s")
 	b.ReportMetric(fps(wall[inplace][1]), "inplace-full-frames/s")
-	b.ReportMetric(fps(wall[live][0]), "live-decode-frames/s")
-	b.ReportMetric(fps(wall[live][1]), "live-full-frames/s")
+	b.ReportMetric(fps(wall[serial][0]), "serial-decode-frames/s")
+	b.ReportMetric(fps(wall[serial][1]), "serial-full-frames/s")
 	b.ReportMetric(wall[stream][0].Seconds()/wall[stream][1].Seconds(), "ratio")
 	b.ReportMetric(wall[inplace][0].Seconds()/wall[inplace][1].Seconds(), "inplace-ratio")
-	b.ReportMetric(wall[live][0].Seconds()/wall[live][1].Seconds(), "live-ratio")
+	b.ReportMetric(wall[serial][0].Seconds()/wall[serial][1].Seconds(), "serial-ratio")
 	b.ReportMetric(cpu[stream][0].Seconds()/cpu[stream][1].Seconds(), "cpu-ratio")
 }
 

@@ -46,8 +46,7 @@ func feedLog(t *testing.T, capture []byte, o FeedOptions, inPlace bool) ([]strin
 // TestFeedPipelinedSame: the pipelined Feed passes the same frames,
 // Packets and clock advances as the serial one (one P), with batches cut
 // by frame count and by arena size, and returns the same read error; so
-// do the pipelined Feed over a Stable Reader (frames decoded in place)
-// and the live one (batches also cut before every read of the input).
+// does the pipelined Feed over a Stable Reader (frames decoded in place).
 func TestFeedPipelinedSame(t *testing.T) {
 	twoProcs(t)
 	captures := map[string][]byte{"generated": generated(t, 3000, 0), "jumbo": jumboCapture(t)}
@@ -60,9 +59,9 @@ func TestFeedPipelinedSame(t *testing.T) {
 			old := runtime.GOMAXPROCS(1) // serial
 			seq, serr := feedLog(t, in, FeedOptions{}, false)
 			runtime.GOMAXPROCS(old)
-			for _, c := range []struct{ inPlace, live bool }{{false, false}, {true, false}, {false, true}} {
-				name := fmt.Sprintf("%s in place=%v live=%v", name, c.inPlace, c.live)
-				pipe, perr := feedLog(t, in, FeedOptions{Live: c.live}, c.inPlace)
+			for _, inPlace := range []bool{false, true} {
+				name := fmt.Sprintf("%s in place=%v", name, inPlace)
+				pipe, perr := feedLog(t, in, FeedOptions{}, inPlace)
 				compareFeedLogs(t, name, cut, pipe, perr, seq, serr)
 			}
 		}
@@ -95,7 +94,7 @@ func compareFeedLogs(t *testing.T, name string, cut bool, pipe []string, perr er
 }
 
 // TestFeedLive: on a live stream each frame reaches add before the next
-// one has been captured, though reading runs a batch ahead.
+// one has been captured.
 func TestFeedLive(t *testing.T) {
 	twoProcs(t)
 	pr, pw := io.Pipe()

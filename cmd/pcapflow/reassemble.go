@@ -149,10 +149,9 @@ func withReport(output string, ft reporter.Format, body func(reporter.Writer) er
 
 // feedCapture reads the capture at path, decodes every frame and passes it
 // to add; every bus.AdvanceEvery frames, and after the last one, it
-// calls advance with the last frame's timestamp and index. The capture is
-// read and decoded a batch ahead in a goroutine of its own; on standard
-// input, perhaps a live stream, a batch also goes on before every read of
-// the input, so that frames are not held while the next one is awaited.
+// calls advance with the last frame's timestamp and index. A capture file
+// is read and decoded a batch ahead in a goroutine of its own; standard
+// input, a live stream, frame by frame.
 func feedCapture(path string, add func(reporter.FrameInfo, *decoder.Packet), advance func(int64, uint32, uint64)) error {
 	var r *ingest.Reader
 	if path == "-" {
