@@ -48,7 +48,7 @@ func fragmentedHTTPCapture(tb testing.TB) []byte {
 	eth := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00}
 	n := 0
 	for i := range 500 {
-		req := fmt.Sprintf("GET /item/%d HTTP/1.1\r\nHost: host%d.example\r\nX-Request-Id: %08x-%d\r\n\r\n", i, i%7, i*2654435761, i)
+		req := fmt.Sprintf("GET /item/%d HTTP/1.1\r\nHost: host%d.example\r\nX-Request-Id: %08x-%d\r\n\r\n", i, i%7, uint32(i)*2654435761, i)
 		dgram, err := craft.Build(
 			&craft.IPv4{ID: uint16(i), TTL: 64, Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2")},
 			&craft.TCP{SrcPort: uint16(40000 + i), DstPort: 80, Seq: uint32(i) * 1000, Flags: craft.ACK | craft.PSH, Window: 500},

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/binary"
 	"slices"
-	"unsafe"
 
 	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/reassembler"
@@ -83,10 +82,6 @@ type flow struct {
 	r       *record
 	_       [12]byte
 }
-
-// The size of a flow stays a multiple of 64 bytes (its size class then
-// starts every object on a cache line).
-var _ = [1]int{}[unsafe.Sizeof(flow{})%64]
 
 // record is a flow's record with inline storage for its addresses and
 // first frame numbers: a short flow's record is one allocation.

@@ -151,7 +151,7 @@ func (f *extractFlags) options(in string) (services.ExtractOptions, error) {
 	o := services.ExtractOptions{Input: in, Files: f.files, Engine: f.engine,
 		MaxRecord: uint32(min(f.maxRecord, 1<<31)), Stdin: stdin, Stdout: stdout}
 	if f.maxRecord > 1<<31 {
-		return o, usageError{fmt.Sprintf("--max-record %d: at most %d", f.maxRecord, 1<<31)}
+		return o, usageError{fmt.Sprintf("--max-record %d: at most %d", f.maxRecord, uint64(1)<<31)}
 	}
 	var chosen []string
 	for _, c := range []struct {
