@@ -253,26 +253,10 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 	defer func() { st.Duration = time.Since(start) }()
 
 	var verbose *bufio.Writer
+	var flush func()
 	if o.Verbose != nil {
 		verbose = bufio.NewWriter(o.Verbose)
-	}
-	// Before each read of the input (where the reader may block), what
-	// was read so far goes out: the verbose lines and, when pipelined,
-	// the batch being filled (handoff). A live stream such as
-	// "tcpdump -w - | pcapflow extract - -v" is then reported as it
-	// arrives.
-	pipelined := runtime.GOMAXPROCS(0) > 1
-	var handoff func()
-	var flush func()
-	if verbose != nil || pipelined && o.Input == "-" {
-		flush = func() {
-			if handoff != nil {
-				handoff()
-			}
-			if verbose != nil {
-				verbose.Flush()
-			}
-		}
+		flush = func() { verbose.Flush() }
 	}
 	r, rc, err := openCapture(o, flush)
 	if err != nil {
@@ -296,8 +280,8 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 	reporter.BuildHeader(&tree, r.Meta())
 	werr := out.header(&tree)
 	sf := newStateful(o, out.w) // reassembly and tracing, when asked
-	if werr == nil && pipelined {
-		return extractPipelined(ctx, o, r, out, dec, sf, prog, start, verbose, &handoff)
+	if werr == nil && runtime.GOMAXPROCS(0) > 1 {
+		return extractPipelined(ctx, o, r, out, dec, sf, prog, start, verbose)
 	}
 
 	var rerr error
@@ -388,8 +372,8 @@ type pipeBatch struct {
 	recs  []pipeRecord
 	nrec  int
 	// bins holds the string and byte values of the record blocks (see
-	// decoder.Node.Value): the records lend
-	// the cores' buffers only while they are emitted.
+	// decoder.Node.Value): the records lend the cores' buffers only while
+	// they are emitted.
 	bins []byte
 }
 
@@ -440,11 +424,11 @@ func (r *batchRecorder) Close() error { return nil }
 // and renders in another one.
 //
 // A batch goes to the renderer when it is full, and, for standard input,
-// also before each read of the input (*handoff, which the reader's flush
-// hook calls), since that read may wait for frames that have not been
-// captured yet: a live capture is rendered as it arrives.
+// also before each read of the input (ingest.Reader.BeforeRead), since
+// that read may wait for frames that have not been captured yet: a live
+// capture is rendered as it arrives.
 func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, out *sink, dec *decoder.Decoder,
-	sf *stateful, prog *progress, start time.Time, verbose *bufio.Writer, handoff *func()) (Stats, error) {
+	sf *stateful, prog *progress, start time.Time, verbose *bufio.Writer) (Stats, error) {
 	free := make(chan *pipeBatch, pipeBatches)
 	full := make(chan *pipeBatch, pipeBatches)
 	for range pipeBatches {
@@ -497,13 +481,16 @@ func extractPipelined(ctx context.Context, o *ExtractOptions, r *ingest.Reader, 
 		b     = <-free
 	)
 	if o.Input == "-" {
-		*handoff = func() {
+		r.BeforeRead(func() {
 			if b.n > 0 {
 				full <- b
 				b = <-free
 			}
-		}
-		defer func() { *handoff = nil }()
+			if verbose != nil {
+				verbose.Flush()
+			}
+		})
+		defer r.BeforeRead(nil)
 	}
 	for !failed.Load() {
 		if read.Frames&63 == 0 {
