@@ -143,7 +143,7 @@ func fieldsDNSMessage(t *Tree, m DNS) {
 }
 
 func fieldsDNSQuestion(t *Tree, m DNS, off int) (int, string) {
-	name, next, err := dnsName(m, off)
+	name, next, err := dnsName(t, m, off)
 	if err != "" {
 		return off, "question name: " + err
 	}
@@ -153,7 +153,7 @@ func fieldsDNSQuestion(t *Tree, m DNS, off int) (int, string) {
 	typ := binary.BigEndian.Uint16(m[next:])
 	class := binary.BigEndian.Uint16(m[next+2:])
 	t.Object("")
-	t.String("name", name)
+	t.StringBytes("name", name)
 	t.Enum("type", uint64(typ), dnsTypeName(typ))
 	t.Enum("class", uint64(class), dnsClassName(class))
 	t.Close()
@@ -161,7 +161,7 @@ func fieldsDNSQuestion(t *Tree, m DNS, off int) (int, string) {
 }
 
 func fieldsDNSRR(t *Tree, m DNS, off int) (int, string) {
-	name, next, err := dnsName(m, off)
+	name, next, err := dnsName(t, m, off)
 	if err != "" {
 		return off, "record name: " + err
 	}
@@ -178,7 +178,7 @@ func fieldsDNSRR(t *Tree, m DNS, off int) (int, string) {
 	}
 	rd := m[rdOff : rdOff+rdlen]
 	t.Object("")
-	t.String("name", name)
+	t.StringBytes("name", name)
 	t.Enum("type", uint64(typ), dnsTypeName(typ))
 	if typ == 41 { // OPT pseudo-record (RFC 6891, section 6.1.2)
 		t.Uint("udp_size", uint64(class))
@@ -208,12 +208,12 @@ func fieldsDNSRData(t *Tree, m DNS, typ uint16, off, n int) {
 	}
 	// nameAt decodes a name that must lie inside the record data.
 	nameAt := func(key string, at int) (int, bool) {
-		s, next, err := dnsName(m[:off+n], at)
+		s, next, err := dnsName(t, m[:off+n], at)
 		if err != "" {
 			bad(err)
 			return 0, false
 		}
-		t.String(key, s)
+		t.StringBytes(key, s)
 		return next, true
 	}
 	switch typ {
@@ -318,26 +318,43 @@ func fieldsEDNSOptions(t *Tree, b []byte) {
 // dnsName decodes the domain name at m[off:], following compression
 // pointers (at most dnsMaxHops) and limiting its wire length to 255 bytes,
 // so that a malicious message cannot loop. It returns the name in
-// presentation form ("www.example.com", "<Root>" for the root), the offset
-// after the name where it starts (after its first pointer, if any), or an
-// error text.
-func dnsName(m []byte, off int) (string, int, string) {
-	var buf [4 * dnsMaxNameLen]byte // room for \DDD escapes
-	out := buf[:0]
+// presentation form ("www.example.com", "<Root>" for the root), held in
+// t's text (so that a name costs no allocation), the offset after the name
+// where it starts (after its first pointer, if any), or an error text.
+func dnsName(t *Tree, m []byte, off int) ([]byte, int, string) {
+	start := len(t.text)
+	name, next, err := appendDNSName(t.text, m, off)
+	if err != "" {
+		t.text = t.text[:start]
+		return nil, 0, err
+	}
+	t.text = name
+	if len(name) == start {
+		return rootName, next, ""
+	}
+	return name[start:len(name):len(name)], next, ""
+}
+
+// rootName is how the root name is shown.
+var rootName = []byte("<Root>")
+
+// appendDNSName appends the name at m[off:] to out (see dnsName).
+func appendDNSName(out, m []byte, off int) ([]byte, int, string) {
+	start := len(out)
 	next := -1
 	wire, hops := 0, 0
 	for {
 		if off >= len(m) {
-			return "", 0, "name beyond the message"
+			return out, 0, "name beyond the message"
 		}
 		c := int(m[off])
 		switch c & 0xc0 {
 		case 0xc0:
 			if off+1 >= len(m) {
-				return "", 0, "compression pointer truncated"
+				return out, 0, "compression pointer truncated"
 			}
 			if hops++; hops > dnsMaxHops {
-				return "", 0, "too many compression pointers"
+				return out, 0, "too many compression pointers"
 			}
 			if next < 0 {
 				next = off + 2
@@ -345,11 +362,11 @@ func dnsName(m []byte, off int) (string, int, string) {
 			off = int(binary.BigEndian.Uint16(m[off:]) & 0x3fff)
 			continue
 		case 0x40, 0x80:
-			return "", 0, "unsupported label type 0x" + strconv.FormatUint(uint64(c&0xc0), 16)
+			return out, 0, "unsupported label type 0x" + strconv.FormatUint(uint64(c&0xc0), 16)
 		}
 		wire += 1 + c
 		if wire > dnsMaxNameLen {
-			return "", 0, "name longer than 255 bytes"
+			return out, 0, "name longer than 255 bytes"
 		}
 		if c == 0 {
 			if next < 0 {
@@ -358,9 +375,9 @@ func dnsName(m []byte, off int) (string, int, string) {
 			break
 		}
 		if off+1+c > len(m) {
-			return "", 0, "label beyond the message"
+			return out, 0, "label beyond the message"
 		}
-		if len(out) > 0 {
+		if len(out) > start {
 			out = append(out, '.')
 		}
 		for _, ch := range m[off+1 : off+1+c] {
@@ -375,10 +392,7 @@ func dnsName(m []byte, off int) (string, int, string) {
 		}
 		off += 1 + c
 	}
-	if len(out) == 0 {
-		return "<Root>", next, ""
-	}
-	return string(out), next, ""
+	return out, next, ""
 }
 
 func dnsOpcodeName(op uint8) string {

@@ -17,6 +17,9 @@ import (
 type Tree struct {
 	Nodes []Node
 	open  []int32 // indexes of the containers still open
+	// text holds values the decoder composes while filling the tree (DNS
+	// names), which StringBytes nodes point into; reused after Reset.
+	text []byte
 }
 
 // Kind is the type of a Node.
@@ -146,6 +149,7 @@ func (n *Node) Int() int64 { return int64(n.Num) }
 func (t *Tree) Reset() {
 	t.Nodes = t.Nodes[:0]
 	t.open = t.open[:0]
+	t.text = t.text[:0]
 }
 
 // slot appends a node and returns it for the caller to fill. Filling the

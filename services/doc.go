@@ -17,7 +17,7 @@
 // ExtractOptions.Engine chooses how the cores run. "inline" (the default)
 // chains them with reused frame buffers, packets, report trees and output
 // buffers: decoding and reporting allocate nothing per frame but the
-// decoder's error messages and DNS names. On two or more cores it runs in
+// decoder's error messages. On two or more cores it runs in
 // two goroutines: one reads and decodes a batch of frames, builds their
 // report blocks (and verbose lines) and feeds the reassembler and tracer
 // (whose record blocks travel with the batch, right after their frame),
