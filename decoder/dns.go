@@ -325,18 +325,11 @@ func dnsName(t *Tree, m []byte, off int) ([]byte, int, string) {
 	start := len(t.text)
 	name, next, err := appendDNSName(t.text, m, off)
 	if err != "" {
-		t.text = t.text[:start]
 		return nil, 0, err
 	}
 	t.text = name
-	if len(name) == start {
-		return rootName, next, ""
-	}
 	return name[start:len(name):len(name)], next, ""
 }
-
-// rootName is how the root name is shown.
-var rootName = []byte("<Root>")
 
 // appendDNSName appends the name at m[off:] to out (see dnsName).
 func appendDNSName(out, m []byte, off int) ([]byte, int, string) {
@@ -391,6 +384,9 @@ func appendDNSName(out, m []byte, off int) ([]byte, int, string) {
 			}
 		}
 		off += 1 + c
+	}
+	if len(out) == start {
+		out = append(out, "<Root>"...)
 	}
 	return out, next, ""
 }

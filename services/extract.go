@@ -335,12 +335,11 @@ func extractInline(ctx context.Context, o *ExtractOptions) (st Stats, err error)
 // goroutine reads, decodes and builds the blocks of a batch of frames
 // (and writes their verbose lines), and with reassembly or tracing feeds
 // them to the stateful cores, while a second goroutine renders the
-// previous batch:
-// its frame blocks and, right after each frame, the blocks of the records
-// the cores emitted at it (as in the serial loop). Rendering is the larger
-// share of the work (JSON, hex of every stream byte), so the cores run
-// beside decoding rather than beside rendering. One producer, one
-// consumer and FIFO channels keep the frame order; the batches and
+// previous batch: its frame blocks and, right after each frame, the blocks
+// of the records the cores emitted at it (as in the serial loop). Rendering
+// is the larger share of the work (JSON, hex of every stream byte), so the
+// cores run beside decoding rather than beside rendering. One producer,
+// one consumer and FIFO channels keep the frame order; the batches and
 // everything in them are reused, so there is no allocation per frame.
 const (
 	pipeBatches    = 4         // batches in flight (producer, channel, renderer)
