@@ -178,6 +178,7 @@ func newEncoder(f Format) (encoder, error) {
 type streamWriter struct {
 	o       out
 	enc     encoder
+	encErr  error // of newEncoder: every call fails with it
 	n       int
 	started bool
 	closed  bool
@@ -195,14 +196,40 @@ type streamWriter struct {
 // the last write.
 //
 // An unknown Format yields a Writer whose every call fails.
+//
+// The Writer also has a method Reset(w io.Writer) (see Resetter), which
+// starts a new document on w with the buffers of the last one: writing
+// many small reports, such as one per traced flow, then allocates nothing
+// per report (a new Writer's buffer and key cache are about 1.2 MiB).
 func NewWriter(w io.Writer, f Format) Writer {
 	enc, err := newEncoder(f)
-	sw := &streamWriter{o: out{w: w, buf: make([]byte, 0, bufSize), err: err}, enc: enc}
-	// Files and pipes are worth writing behind; in-memory writers are not.
-	if _, ok := w.(*os.File); ok {
-		sw.o.behind, sw.o.cur = true, &batch{}
-	}
+	sw := &streamWriter{o: out{buf: make([]byte, 0, bufSize)}, enc: enc, encErr: err}
+	sw.Reset(w)
 	return sw
+}
+
+// Resetter is implemented by the Writers of NewWriter: Reset starts a new
+// document on w, as NewWriter would, reusing the Writer's buffers. The
+// document in progress, if not closed, is abandoned: what it has not
+// flushed is never written.
+type Resetter interface {
+	Reset(w io.Writer)
+}
+
+func (sw *streamWriter) Reset(w io.Writer) {
+	sw.o.wait()
+	sw.o.w, sw.o.err = w, sw.encErr
+	sw.o.buf = sw.o.buf[:0]
+	// Files and pipes are worth writing behind; in-memory writers are not.
+	_, sw.o.behind = w.(*os.File)
+	if sw.o.behind && sw.o.cur == nil {
+		sw.o.cur = &batch{}
+	}
+	if c := sw.o.cur; c != nil {
+		c.raw, c.marks = c.raw[:0], c.marks[:0]
+	}
+	sw.o.deferred = 0
+	sw.n, sw.started, sw.closed = 0, false, false
 }
 
 func (sw *streamWriter) Block(name string, t *decoder.Tree) error {

@@ -149,3 +149,65 @@ func TestJSONKeyCache(t *testing.T) {
 		t.Fatal("invalid JSON")
 	}
 }
+
+// TestWriterReset: one Writer reset for each document writes the same
+// bytes as a new Writer per document, in every format, into memory and
+// into files (written behind), including after a document abandoned
+// unclosed and after a document long enough to flush.
+func TestWriterReset(t *testing.T) {
+	p, fi := benchFrame(t)
+	var bl Builder
+	var tree decoder.Tree
+	dir := t.TempDir()
+	docs := []int{3, 0, 700, 1, 2} // frames per document; 700 is over flushAt
+	for _, f := range []Format{JSON, Plist, Text} {
+		var reused Writer
+		for i, n := range docs {
+			var fresh, mem bytes.Buffer
+			file, err := os.Create(filepath.Join(dir, fmt.Sprintf("%v-%d", f, i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wn := NewWriter(&fresh, f)
+			if reused == nil {
+				reused = NewWriter(&mem, f)
+			} else {
+				reused.(Resetter).Reset(&mem)
+			}
+			write := func(w Writer) {
+				for k := range n {
+					fi.Index = uint64(k + 1)
+					bl.Frame(&tree, fi, p)
+					if err := w.Block(bl.Name(fi.Index), &tree); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write(wn)
+			write(reused)
+			if !bytes.Equal(mem.Bytes(), fresh.Bytes()) {
+				t.Fatalf("%v document %d: a reset Writer wrote %d bytes, a new one %d", f, i, mem.Len(), fresh.Len())
+			}
+			// The same Writer on a file, then a document left unclosed.
+			reused.(Resetter).Reset(file)
+			write(reused)
+			file.Close()
+			got, err := os.ReadFile(file.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, fresh.Bytes()) {
+				t.Fatalf("%v document %d: a reset Writer wrote %d bytes to its file, want %d", f, i, len(got), fresh.Len())
+			}
+			var junk bytes.Buffer
+			reused.(Resetter).Reset(&junk)
+			bl.Frame(&tree, fi, p)
+			if err := reused.Block("Frame 1", &tree); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package tracer
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,8 +24,10 @@ import (
 // At most MaxOpen files are open at once: the least recently written one
 // is closed and reopened in append mode when its flow sends again, so a
 // capture with a million flows does not run out of file descriptors.
-// Report formats cannot be appended to, so their frames are spooled to a
-// hidden file in Dir (same LRU) and rendered when the flow ends.
+// Report formats cannot be appended to, so their frames are spooled and
+// rendered when the flow ends: in memory (SpoolMemory), or once that is
+// full, or a flow's frames pass maxFlowSpool, to a hidden file in Dir
+// (same LRU).
 type FileSink struct {
 	Dir string
 	// Format is "pcap", "json", "plist" or "tree".
@@ -42,6 +45,12 @@ type FileSink struct {
 	NewReport func(w io.Writer) reporter.Writer
 	// Decoder decodes spooled frames for reports (default: no thresholds).
 	Decoder *decoder.Decoder
+	// SpoolMemory bounds the bytes of frames spooled in memory for the
+	// report formats, all flows together (0: 64 MiB; negative: none, every
+	// flow is spooled to a file). A flow whose frames do not fit, or pass
+	// maxFlowSpool, goes on in its spool file. Creating and removing a
+	// spool file per flow took most of the time of tracing into reports.
+	SpoolMemory int
 
 	files      map[uint64]*flowFile
 	head, tail *flowFile
@@ -51,7 +60,15 @@ type FileSink struct {
 	Skipped uint64
 	tree    decoder.Tree
 	pkt     decoder.Packet
+	spooled int             // bytes in the flows' mem
+	rw      reporter.Writer // reused when it is a reporter.Resetter
+	dec     *decoder.Decoder
 }
+
+// maxFlowSpool bounds the bytes of one flow spooled in memory.
+const maxFlowSpool = 1 << 20
+
+const defaultSpoolMemory = 64 << 20
 
 type flowFile struct {
 	first      uint64
@@ -62,6 +79,7 @@ type flowFile struct {
 	pw         *ingest.PcapWriter
 	linkType   uint32
 	created    bool
+	mem        []byte // spooled frames, until the flow goes to its spool file
 	prev, next *flowFile
 }
 
@@ -192,10 +210,11 @@ func (s *FileSink) Packet(fl *Flow, fi reporter.FrameInfo, p *decoder.Packet) er
 	if s.files == nil {
 		s.files = make(map[uint64]*flowFile)
 	}
+	pcap := s.Format == "pcap" || s.Format == ""
 	ff := s.files[fl.First]
 	if ff == nil {
 		ff = &flowFile{first: fl.First, linkType: p.LinkType}
-		if s.Format == "pcap" || s.Format == "" {
+		if pcap {
 			ff.path = filepath.Join(s.Dir, fl.FileName()+".pcap")
 		} else {
 			ff.path = filepath.Join(s.Dir, ".spool-"+strconv.FormatUint(fl.First, 10))
@@ -206,43 +225,78 @@ func (s *FileSink) Packet(fl *Flow, fi reporter.FrameInfo, p *decoder.Packet) er
 		s.Skipped++
 		return nil
 	}
+	if !pcap && !ff.created {
+		n := spoolHdr + len(p.Data)
+		if len(ff.mem)+n <= maxFlowSpool && s.spooled+n <= s.spoolMemory() {
+			ff.mem = appendSpool(ff.mem, &fi, p.Data)
+			s.spooled += n
+			return nil
+		}
+	}
 	if err := s.ensureOpen(ff); err != nil {
 		return err
 	}
 	if !ff.created {
 		ff.created = true
-		if s.Format == "pcap" || s.Format == "" {
+		if pcap {
 			pw, err := ingest.NewPcapWriter(&ff.sw, ingest.PcapWriterOptions{LinkType: ff.linkType,
 				Nanosecond: s.Nanosecond, BigEndian: s.BigEndian})
 			if err != nil {
 				return err
 			}
 			ff.pw = pw
+		} else if len(ff.mem) > 0 {
+			// Out of memory for it: the flow goes on in its spool file.
+			_, err := ff.bw.Write(ff.mem)
+			s.release(ff)
+			if err != nil {
+				return fmt.Errorf("spool flow: %w", err)
+			}
 		}
 	}
 	if ff.pw != nil {
 		return ff.pw.WritePacket(fi.Sec, fi.Nsec, fi.OrigLen, p.Data)
 	}
-	return spool(ff.bw, &fi, p)
+	var h [spoolHdr]byte
+	putSpoolHdr(&h, &fi, len(p.Data))
+	if _, err := ff.bw.Write(h[:]); err != nil {
+		return err
+	}
+	_, err := ff.bw.Write(p.Data)
+	return err
+}
+
+func (s *FileSink) spoolMemory() int {
+	if s.SpoolMemory == 0 {
+		return defaultSpoolMemory
+	}
+	return s.SpoolMemory
+}
+
+// release forgets the frames the flow spooled in memory.
+func (s *FileSink) release(ff *flowFile) {
+	s.spooled -= len(ff.mem)
+	ff.mem = nil
 }
 
 // spool record: index u64, sec i64, nsec u32, origlen u32, digits u8,
 // caplen u32, then the bytes.
 const spoolHdr = 8 + 8 + 4 + 4 + 1 + 4
 
-func spool(w io.Writer, fi *reporter.FrameInfo, p *decoder.Packet) error {
-	var h [spoolHdr]byte
+func putSpoolHdr(h *[spoolHdr]byte, fi *reporter.FrameInfo, caplen int) {
 	binary.LittleEndian.PutUint64(h[0:], fi.Index)
 	binary.LittleEndian.PutUint64(h[8:], uint64(fi.Sec))
 	binary.LittleEndian.PutUint32(h[16:], fi.Nsec)
 	binary.LittleEndian.PutUint32(h[20:], fi.OrigLen)
 	h[24] = fi.Digits
-	binary.LittleEndian.PutUint32(h[25:], uint32(len(p.Data)))
-	if _, err := w.Write(h[:]); err != nil {
-		return err
-	}
-	_, err := w.Write(p.Data)
-	return err
+	binary.LittleEndian.PutUint32(h[25:], uint32(caplen))
+}
+
+// appendSpool appends a spool record of the frame to b.
+func appendSpool(b []byte, fi *reporter.FrameInfo, data []byte) []byte {
+	var h [spoolHdr]byte
+	putSpoolHdr(&h, fi, len(data))
+	return append(append(b, h[:]...), data...)
 }
 
 // End implements Sink: it closes the flow's file, rendering the report
@@ -266,32 +320,42 @@ func (s *FileSink) render(fl *Flow, ff *flowFile) (err error) {
 	if s.NewReport == nil {
 		return errors.New("trace: no report writer for format " + s.Format)
 	}
-	in, err := os.Open(ff.path)
-	if err != nil {
-		return fmt.Errorf("read spooled flow: %w", err)
-	}
-	defer func() {
-		in.Close()
-		if rerr := os.Remove(ff.path); err == nil && rerr != nil {
-			err = rerr
+	var in io.Reader
+	if ff.created {
+		f, err := os.Open(ff.path)
+		if err != nil {
+			return fmt.Errorf("read spooled flow: %w", err)
 		}
-	}()
+		defer func() {
+			f.Close()
+			if rerr := os.Remove(ff.path); err == nil && rerr != nil {
+				err = rerr
+			}
+		}()
+		in = bufio.NewReader(f)
+	} else {
+		defer s.release(ff)
+		in = bytes.NewReader(ff.mem)
+	}
 	path := filepath.Join(s.Dir, fl.FileName()+s.ext())
 	out, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("create flow report: %w", err)
 	}
-	bw := bufio.NewWriter(out)
-	rw := s.NewReport(bw)
-	dec := s.Decoder
-	if dec == nil {
-		dec = decoder.New(decoder.Options{})
+	// The report writer buffers itself. It writes behind on an *os.File,
+	// which costs a goroutine handoff per write: a flow's report is mostly
+	// one write, written faster directly (plainWriter).
+	rw := s.reportWriter(plainWriter{out})
+	if s.dec == nil {
+		s.dec = s.Decoder
+		if s.dec == nil {
+			s.dec = decoder.New(decoder.Options{})
+		}
 	}
-	br := bufio.NewReader(in)
 	var h [spoolHdr]byte
 	var data []byte
 	for {
-		if _, err = io.ReadFull(br, h[:]); err != nil {
+		if _, err = io.ReadFull(in, h[:]); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = nil
 			}
@@ -305,10 +369,10 @@ func (s *FileSink) render(fl *Flow, ff *flowFile) (err error) {
 			data = make([]byte, n)
 		}
 		data = data[:n]
-		if _, err = io.ReadFull(br, data); err != nil {
+		if _, err = io.ReadFull(in, data); err != nil {
 			break
 		}
-		dec.Decode(data, ff.linkType, &s.pkt)
+		s.dec.Decode(data, ff.linkType, &s.pkt)
 		s.tree.Reset()
 		FrameFields(&s.tree, &fi, &s.pkt)
 		if err = rw.Block("Frame "+strconv.FormatUint(fi.Index, 10), &s.tree); err != nil {
@@ -323,9 +387,6 @@ func (s *FileSink) render(fl *Flow, ff *flowFile) (err error) {
 	if cerr := rw.Close(); err == nil {
 		err = cerr
 	}
-	if ferr := bw.Flush(); err == nil {
-		err = ferr
-	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -333,6 +394,22 @@ func (s *FileSink) render(fl *Flow, ff *flowFile) (err error) {
 		return fmt.Errorf("write flow report %s: %w", path, err)
 	}
 	return nil
+}
+
+// plainWriter hides the *os.File from reporter.NewWriter (see render).
+type plainWriter struct{ w io.Writer }
+
+func (p plainWriter) Write(b []byte) (int, error) { return p.w.Write(b) }
+
+// reportWriter starts a report on w, with the last report's writer when it
+// can be reset.
+func (s *FileSink) reportWriter(w io.Writer) reporter.Writer {
+	if r, ok := s.rw.(reporter.Resetter); ok {
+		r.Reset(w)
+		return s.rw
+	}
+	s.rw = s.NewReport(w)
+	return s.rw
 }
 
 // FrameFields writes a frame's report block: frame info, protocol chain,

@@ -1,9 +1,11 @@
 package tracer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/decoder/craft"
 	"github.com/pcapflow/pcapflow/ingest"
 	"github.com/pcapflow/pcapflow/reporter"
@@ -131,37 +134,94 @@ func TestFileSinkPcap(t *testing.T) {
 
 func TestFileSinkJSON(t *testing.T) {
 	frames := interleaved(t, 3)
-	dir := t.TempDir()
-	sink := &FileSink{Dir: dir, Format: "json", MaxOpen: 1,
-		NewReport: func(w io.Writer) reporter.Writer { return reporter.NewWriter(w, reporter.JSON) }}
-	flows := run(t, Config{Sink: sink}, frames, 0)
-	if err := sink.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, fl := range flows {
-		b, err := os.ReadFile(filepath.Join(dir, fl.FileName()+".json"))
-		if err != nil {
+	// Spooled in memory (the default), in files only, and in memory until
+	// 300 bytes are held (a few frames), then in files: the reports are the
+	// same.
+	var first map[string][]byte
+	for _, spool := range []int{0, -1, 300} {
+		dir := t.TempDir()
+		sink := &FileSink{Dir: dir, Format: "json", MaxOpen: 1, SpoolMemory: spool,
+			NewReport: func(w io.Writer) reporter.Writer { return reporter.NewWriter(w, reporter.JSON) }}
+		flows := run(t, Config{Sink: sink}, frames, 0)
+		if err := sink.Close(); err != nil {
 			t.Fatal(err)
 		}
-		var doc map[string]any
-		if err := json.Unmarshal(b, &doc); err != nil {
-			t.Fatalf("%s: invalid JSON: %v", fl.FileName(), err)
+		if sink.spooled != 0 {
+			t.Errorf("spool %d: %d bytes still held in memory", spool, sink.spooled)
 		}
-		for _, n := range fl.Frames {
-			if _, ok := doc["Frame "+strconv.FormatUint(n, 10)]; !ok {
-				t.Errorf("%s: no block for frame %d (keys %d)", fl.FileName(), n, len(doc))
+		files := map[string][]byte{}
+		for _, fl := range flows {
+			b, err := os.ReadFile(filepath.Join(dir, fl.FileName()+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[fl.FileName()] = b
+			var doc map[string]any
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatalf("%s: invalid JSON: %v", fl.FileName(), err)
+			}
+			for _, n := range fl.Frames {
+				if _, ok := doc["Frame "+strconv.FormatUint(n, 10)]; !ok {
+					t.Errorf("%s: no block for frame %d (keys %d)", fl.FileName(), n, len(doc))
+				}
+			}
+			if _, ok := doc["Flow"]; !ok {
+				t.Errorf("%s: no Flow block", fl.FileName())
 			}
 		}
-		if _, ok := doc["Flow"]; !ok {
-			t.Errorf("%s: no Flow block", fl.FileName())
+		if first == nil {
+			first = files
+		} else if !maps.EqualFunc(first, files, bytes.Equal) {
+			t.Errorf("spool %d: reports differ from those spooled in memory", spool)
+		}
+		// No spool files are left behind.
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".spool") {
+				t.Errorf("spool file left: %s", e.Name())
+			}
 		}
 	}
-	// No spool files are left behind.
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".spool") {
-			t.Errorf("spool file left: %s", e.Name())
+}
+
+// TestFileSinkSpoolSpill: with room in memory for part of a flow, the
+// flow's spool moves to a file mid-flow and its report is whole.
+func TestFileSinkSpoolSpill(t *testing.T) {
+	frames := interleaved(t, 1)
+	dir := t.TempDir()
+	var created int
+	sink := &FileSink{Dir: dir, Format: "tree", SpoolMemory: 2 * (spoolHdr + len(frames[0].data)),
+		NewReport: func(w io.Writer) reporter.Writer { created++; return reporter.NewWriter(w, reporter.Text) }}
+	var spilled bool
+	tr := New(Config{Sink: sink})
+	dec := decoder.New(decoder.Options{})
+	var p decoder.Packet
+	var flows []*Flow
+	emit := func(f *Flow) { flows = append(flows, f) }
+	for i, f := range frames {
+		dec.Decode(f.data, 1, &p)
+		tr.Add(reporter.FrameInfo{Index: uint64(i + 1), Sec: f.sec, Nsec: f.nsec, Digits: 6,
+			CapLen: uint32(len(f.data)), OrigLen: uint32(len(f.data))}, &p, emit)
+		for _, ff := range sink.files {
+			spilled = spilled || ff.created
 		}
+	}
+	tr.Flush(emit)
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !spilled || len(flows) != 1 {
+		t.Fatalf("spilled %v, %d flows", spilled, len(flows))
+	}
+	b, err := os.ReadFile(filepath.Join(dir, flows[0].FileName()+".txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(b), "Frame "); got != len(frames) {
+		t.Errorf("%d frame blocks, want %d", got, len(frames))
+	}
+	if created != 1 {
+		t.Errorf("%d report writers made, want 1", created)
 	}
 }
 
