@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/pcapflow/pcapflow/decoder"
@@ -58,11 +60,33 @@ type FileSink struct {
 	// Skipped counts packets not written: a link type other than the
 	// flow's first one cannot go into the same pcap file.
 	Skipped uint64
-	tree    decoder.Tree
-	pkt     decoder.Packet
-	spooled int             // bytes in the flows' mem
-	rw      reporter.Writer // reused when it is a reporter.Resetter
-	dec     *decoder.Decoder
+	// Workers is the number of goroutines rendering the reports of ended
+	// flows while tracing goes on (0: End renders on the caller's
+	// goroutine). Close waits for them. Their errors are returned by the
+	// next End, and by Close.
+	Workers int
+
+	spooled atomic.Int64 // bytes in the flows' mem
+	r       renderer     // when Workers is 0
+	jobs    chan renderJob
+	wg      sync.WaitGroup
+	errMu   sync.Mutex
+	werr    error // first error of a worker
+}
+
+// renderer renders flow reports: one per goroutine.
+type renderer struct {
+	tree decoder.Tree
+	pkt  decoder.Packet
+	rw   reporter.Writer // reused when it is a reporter.Resetter
+	data []byte
+}
+
+// renderJob is an ended flow for a worker: a copy of its record (read
+// only) and its spool.
+type renderJob struct {
+	fl Flow
+	ff *flowFile
 }
 
 // maxFlowSpool bounds the bytes of one flow spooled in memory.
@@ -227,9 +251,9 @@ func (s *FileSink) Packet(fl *Flow, fi reporter.FrameInfo, p *decoder.Packet) er
 	}
 	if !pcap && !ff.created {
 		n := spoolHdr + len(p.Data)
-		if len(ff.mem)+n <= maxFlowSpool && s.spooled+n <= s.spoolMemory() {
+		if len(ff.mem)+n <= maxFlowSpool && s.spooled.Load()+int64(n) <= s.spoolMemory() {
 			ff.mem = appendSpool(ff.mem, &fi, p.Data)
-			s.spooled += n
+			s.spooled.Add(int64(n))
 			return nil
 		}
 	}
@@ -266,16 +290,16 @@ func (s *FileSink) Packet(fl *Flow, fi reporter.FrameInfo, p *decoder.Packet) er
 	return err
 }
 
-func (s *FileSink) spoolMemory() int {
+func (s *FileSink) spoolMemory() int64 {
 	if s.SpoolMemory == 0 {
 		return defaultSpoolMemory
 	}
-	return s.SpoolMemory
+	return int64(s.SpoolMemory)
 }
 
 // release forgets the frames the flow spooled in memory.
 func (s *FileSink) release(ff *flowFile) {
-	s.spooled -= len(ff.mem)
+	s.spooled.Add(-int64(len(ff.mem)))
 	ff.mem = nil
 }
 
@@ -300,11 +324,11 @@ func appendSpool(b []byte, fi *reporter.FrameInfo, data []byte) []byte {
 }
 
 // End implements Sink: it closes the flow's file, rendering the report
-// for report formats.
+// for report formats (or handing it to a worker: see Workers).
 func (s *FileSink) End(fl *Flow) error {
 	ff := s.files[fl.First]
 	if ff == nil {
-		return nil
+		return s.workerErr()
 	}
 	delete(s.files, fl.First)
 	if err := s.closeFile(ff); err != nil {
@@ -313,13 +337,52 @@ func (s *FileSink) End(fl *Flow) error {
 	if ff.pw != nil {
 		return nil
 	}
-	return s.render(fl, ff)
-}
-
-func (s *FileSink) render(fl *Flow, ff *flowFile) (err error) {
 	if s.NewReport == nil {
 		return errors.New("trace: no report writer for format " + s.Format)
 	}
+	if s.Workers <= 0 {
+		return s.r.render(s, fl, ff)
+	}
+	if s.jobs == nil {
+		s.jobs = make(chan renderJob, 4*s.Workers)
+		for range s.Workers {
+			s.wg.Add(1)
+			go s.work()
+		}
+	}
+	s.jobs <- renderJob{*fl, ff}
+	return s.workerErr()
+}
+
+// work renders the reports of the jobs until they are closed.
+func (s *FileSink) work() {
+	defer s.wg.Done()
+	var r renderer
+	for j := range s.jobs {
+		if err := r.render(s, &j.fl, j.ff); err != nil {
+			s.errMu.Lock()
+			if s.werr == nil {
+				s.werr = err
+			}
+			s.errMu.Unlock()
+		}
+	}
+}
+
+// workerErr returns the first error of a worker.
+func (s *FileSink) workerErr() error {
+	if s.jobs == nil {
+		return nil
+	}
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.werr
+}
+
+// render writes the report of the ended flow fl from its spool. Workers
+// run it concurrently: it reads only the sink's settings, and the spooled
+// bytes count (atomic).
+func (r *renderer) render(s *FileSink, fl *Flow, ff *flowFile) (err error) {
 	var in io.Reader
 	if ff.created {
 		f, err := os.Open(ff.path)
@@ -345,15 +408,17 @@ func (s *FileSink) render(fl *Flow, ff *flowFile) (err error) {
 	// The report writer buffers itself. It writes behind on an *os.File,
 	// which costs a goroutine handoff per write: a flow's report is mostly
 	// one write, written faster directly (plainWriter).
-	rw := s.reportWriter(plainWriter{out})
-	if s.dec == nil {
-		s.dec = s.Decoder
-		if s.dec == nil {
-			s.dec = decoder.New(decoder.Options{})
-		}
+	if rs, ok := r.rw.(reporter.Resetter); ok {
+		rs.Reset(plainWriter{out})
+	} else {
+		r.rw = s.NewReport(plainWriter{out})
+	}
+	rw := r.rw
+	dec := s.Decoder
+	if dec == nil {
+		dec = defaultDecoder
 	}
 	var h [spoolHdr]byte
-	var data []byte
 	for {
 		if _, err = io.ReadFull(in, h[:]); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -365,24 +430,24 @@ func (s *FileSink) render(fl *Flow, ff *flowFile) (err error) {
 			Nsec: binary.LittleEndian.Uint32(h[16:]), OrigLen: binary.LittleEndian.Uint32(h[20:]), Digits: h[24]}
 		n := binary.LittleEndian.Uint32(h[25:])
 		fi.CapLen = n
-		if cap(data) < int(n) {
-			data = make([]byte, n)
+		if cap(r.data) < int(n) {
+			r.data = make([]byte, n)
 		}
-		data = data[:n]
+		data := r.data[:n]
 		if _, err = io.ReadFull(in, data); err != nil {
 			break
 		}
-		s.dec.Decode(data, ff.linkType, &s.pkt)
-		s.tree.Reset()
-		FrameFields(&s.tree, &fi, &s.pkt)
-		if err = rw.Block("Frame "+strconv.FormatUint(fi.Index, 10), &s.tree); err != nil {
+		dec.Decode(data, ff.linkType, &r.pkt)
+		r.tree.Reset()
+		FrameFields(&r.tree, &fi, &r.pkt)
+		if err = rw.Block("Frame "+strconv.FormatUint(fi.Index, 10), &r.tree); err != nil {
 			break
 		}
 	}
-	s.tree.Reset()
-	fl.Fields(&s.tree)
+	r.tree.Reset()
+	fl.Fields(&r.tree)
 	if err == nil {
-		err = rw.Block("Flow", &s.tree)
+		err = rw.Block("Flow", &r.tree)
 	}
 	if cerr := rw.Close(); err == nil {
 		err = cerr
@@ -396,21 +461,14 @@ func (s *FileSink) render(fl *Flow, ff *flowFile) (err error) {
 	return nil
 }
 
+// defaultDecoder decodes spooled frames when FileSink.Decoder is nil (a
+// Decoder is read only: goroutines share it).
+var defaultDecoder = decoder.New(decoder.Options{})
+
 // plainWriter hides the *os.File from reporter.NewWriter (see render).
 type plainWriter struct{ w io.Writer }
 
 func (p plainWriter) Write(b []byte) (int, error) { return p.w.Write(b) }
-
-// reportWriter starts a report on w, with the last report's writer when it
-// can be reset.
-func (s *FileSink) reportWriter(w io.Writer) reporter.Writer {
-	if r, ok := s.rw.(reporter.Resetter); ok {
-		r.Reset(w)
-		return s.rw
-	}
-	s.rw = s.NewReport(w)
-	return s.rw
-}
 
 // FrameFields writes a frame's report block: frame info, protocol chain,
 // then the layers.
@@ -426,13 +484,19 @@ func FrameFields(t *decoder.Tree, fi *reporter.FrameInfo, p *decoder.Packet) {
 }
 
 // Close closes every file still open (flows not ended: call Tracer.Flush
-// first to end them all).
+// first to end them all), and waits for the workers' reports.
 func (s *FileSink) Close() error {
 	var errs []error
 	for s.head != nil {
 		if err := s.closeFile(s.head); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.jobs != nil {
+		close(s.jobs)
+		s.wg.Wait()
+		errs = append(errs, s.workerErr())
+		s.jobs = nil
 	}
 	return errors.Join(errs...)
 }

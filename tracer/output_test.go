@@ -135,19 +135,19 @@ func TestFileSinkPcap(t *testing.T) {
 func TestFileSinkJSON(t *testing.T) {
 	frames := interleaved(t, 3)
 	// Spooled in memory (the default), in files only, and in memory until
-	// 300 bytes are held (a few frames), then in files: the reports are the
-	// same.
+	// 300 bytes are held (a few frames), then in files; rendered by End or
+	// by workers: the reports are the same.
 	var first map[string][]byte
-	for _, spool := range []int{0, -1, 300} {
+	for _, c := range []struct{ spool, workers int }{{0, 0}, {-1, 0}, {300, 0}, {0, 2}, {300, 3}} {
 		dir := t.TempDir()
-		sink := &FileSink{Dir: dir, Format: "json", MaxOpen: 1, SpoolMemory: spool,
+		sink := &FileSink{Dir: dir, Format: "json", MaxOpen: 1, SpoolMemory: c.spool, Workers: c.workers,
 			NewReport: func(w io.Writer) reporter.Writer { return reporter.NewWriter(w, reporter.JSON) }}
 		flows := run(t, Config{Sink: sink}, frames, 0)
 		if err := sink.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if sink.spooled != 0 {
-			t.Errorf("spool %d: %d bytes still held in memory", spool, sink.spooled)
+		if n := sink.spooled.Load(); n != 0 {
+			t.Errorf("%+v: %d bytes still held in memory", c, n)
 		}
 		files := map[string][]byte{}
 		for _, fl := range flows {
@@ -172,7 +172,7 @@ func TestFileSinkJSON(t *testing.T) {
 		if first == nil {
 			first = files
 		} else if !maps.EqualFunc(first, files, bytes.Equal) {
-			t.Errorf("spool %d: reports differ from those spooled in memory", spool)
+			t.Errorf("%+v: reports differ from those spooled in memory by End", c)
 		}
 		// No spool files are left behind.
 		ents, _ := os.ReadDir(dir)
@@ -180,6 +180,45 @@ func TestFileSinkJSON(t *testing.T) {
 			if strings.HasPrefix(e.Name(), ".spool") {
 				t.Errorf("spool file left: %s", e.Name())
 			}
+		}
+	}
+}
+
+// TestFileSinkWorkerError: a report a worker cannot write (a folder is
+// in its place) fails the trace: Close returns the error.
+func TestFileSinkWorkerError(t *testing.T) {
+	frames := interleaved(t, 3)
+	newSink := func(dir string) *FileSink {
+		return &FileSink{Dir: dir, Format: "json", Workers: 2,
+			NewReport: func(w io.Writer) reporter.Writer { return reporter.NewWriter(w, reporter.JSON) }}
+	}
+	dir := t.TempDir()
+	sink := newSink(dir)
+	flows := run(t, Config{Sink: sink}, frames, 0)
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, flows[1].FileName()+".json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sink = newSink(dir)
+	tr := New(Config{Sink: sink})
+	dec := decoder.New(decoder.Options{})
+	var p decoder.Packet
+	for i, f := range frames {
+		dec.Decode(f.data, 1, &p)
+		tr.Add(reporter.FrameInfo{Index: uint64(i + 1), Sec: f.sec, Nsec: f.nsec, Digits: 6,
+			CapLen: uint32(len(f.data)), OrigLen: uint32(len(f.data))}, &p, func(*Flow) {})
+	}
+	tr.Flush(func(*Flow) {})
+	err := errors.Join(tr.Err(), sink.Close())
+	if err == nil || !strings.Contains(err.Error(), flows[1].FileName()) {
+		t.Fatalf("error %v, want one about %s", err, flows[1].FileName())
+	}
+	for _, fl := range []*Flow{flows[0], flows[2]} {
+		if _, err := os.Stat(filepath.Join(dir, fl.FileName()+".json")); err != nil {
+			t.Errorf("the other flows' reports are written: %v", err)
 		}
 	}
 }
