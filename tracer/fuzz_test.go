@@ -1,8 +1,12 @@
 package tracer
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -21,6 +25,7 @@ import (
 func FuzzTracer(f *testing.F) {
 	f.Add([]byte{0x03, 0x01, 0x12, 0x04, 0, 0, 0, 0x0a, 0x21, 0x04, 0, 0, 1, 0x01, 0x31, 0, 0, 0, 0})
 	f.Add([]byte{0x81, 0x40, 0x05, 0x00, 0x10, 0x20, 0x02, 0xc9, 0x0a, 0xff, 0x30, 0x40, 0x03})
+	f.Add([]byte{0x13, 0x01, 0x12, 0x1f, 0, 0, 0, 0x0a, 0x21, 0x04, 0, 0, 1, 0x01, 0x3f, 0, 0, 0, 0, 0x01, 0x12, 0x1f, 0, 0})
 	f.Fuzz(fuzzTracer)
 }
 
@@ -44,6 +49,15 @@ func fuzzTracer(t *testing.T, in []byte) {
 			0, craft.SYN | craft.FIN, craft.ACK | craft.URG, craft.SYN | craft.RST, craft.ACK, craft.ACK | craft.PSH, craft.FIN | craft.ACK | craft.PSH, craft.ECE}
 		gaps := []time.Duration{10 * time.Millisecond, time.Second, 6 * time.Second, 2 * time.Minute}
 
+		// With 0x10, the flows' frames also go into per-flow JSON reports,
+		// spooled in memory up to a few frames, then in files, and rendered
+		// by workers.
+		var sink *FileSink
+		if hdr&0x10 != 0 {
+			sink = &FileSink{Dir: t.TempDir(), Format: "json", SpoolMemory: 400, Workers: 2, MaxOpen: 2,
+				NewReport: func(w io.Writer) reporter.Writer { return reporter.NewWriter(w, reporter.JSON) }}
+			cfg.Sink = sink
+		}
 		tr := New(cfg)
 		dec := decoder.New(decoder.Options{})
 		var p decoder.Packet
@@ -118,6 +132,27 @@ func fuzzTracer(t *testing.T, in []byte) {
 		}
 		if pkts != n {
 			t.Fatalf("%d packets fed, %d in flow records (%s)", n, pkts, describe(flows))
+		}
+		if sink != nil {
+			if err := sink.Close(); err != nil {
+				t.Fatal(err)
+			}
+			for _, fl := range flows {
+				b, err := os.ReadFile(filepath.Join(sink.Dir, fl.FileName()+".json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var doc map[string]json.RawMessage
+				if err := json.Unmarshal(b, &doc); err != nil {
+					t.Fatalf("report of flow first %d: %v", fl.First, err)
+				}
+				if len(doc) != len(fl.Frames)+1 {
+					t.Fatalf("report of flow first %d: %d blocks, want %d frames and Flow", fl.First, len(doc), len(fl.Frames))
+				}
+			}
+			if m := sink.spooled.Load(); m != 0 {
+				t.Fatalf("%d spooled bytes held after Close", m)
+			}
 		}
 	}
 }
