@@ -62,8 +62,8 @@ type FileSink struct {
 	Skipped uint64
 	// Workers is the number of goroutines rendering the reports of ended
 	// flows while tracing goes on (0: End renders on the caller's
-	// goroutine). Close waits for them. Their errors are returned by the
-	// next End, and by Close.
+	// goroutine). Close waits for them. Their first error is returned once:
+	// by the End after it, or else by Close.
 	Workers int
 
 	spooled atomic.Int64 // bytes in the flows' mem
@@ -72,6 +72,7 @@ type FileSink struct {
 	wg      sync.WaitGroup
 	errMu   sync.Mutex
 	werr    error // first error of a worker
+	werrOut bool  // werr was returned
 }
 
 // renderer renders flow reports: one per goroutine.
@@ -369,13 +370,17 @@ func (s *FileSink) work() {
 	}
 }
 
-// workerErr returns the first error of a worker.
+// workerErr returns the first error of a worker, once.
 func (s *FileSink) workerErr() error {
 	if s.jobs == nil {
 		return nil
 	}
 	s.errMu.Lock()
 	defer s.errMu.Unlock()
+	if s.werrOut {
+		return nil
+	}
+	s.werrOut = s.werr != nil
 	return s.werr
 }
 
