@@ -21,6 +21,14 @@ type benchFrame struct {
 	data []byte
 }
 
+// benchFrames returns PCAPFLOW_BENCH_FRAMES if set, else n.
+func benchFrames(n int) int {
+	if v, err := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_FRAMES")); err == nil && v > 0 {
+		return v
+	}
+	return n
+}
+
 // generated returns n frames of craft's realistic mix, in memory.
 func generated(b testing.TB, n int) []benchFrame {
 	fs, err := craft.GenerateFrames(craft.GenerateOptions{Seed: 1, Frames: n})
@@ -73,10 +81,7 @@ func BenchmarkPipeline(b *testing.B) {
 	if testing.Short() {
 		n = 200_000
 	}
-	if v, err := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_FRAMES")); err == nil && v > 0 {
-		n = v
-	}
-	frames := generated(b, n)
+	frames := generated(b, benchFrames(n))
 	dec := decoder.New(decoder.Options{})
 	var p decoder.Packet
 	decodeOnly := func() (time.Duration, time.Duration, uint64) {
@@ -142,11 +147,7 @@ func BenchmarkPipeline(b *testing.B) {
 // Reassembler and Tracer. PCAPFLOW_BENCH_KEEP sets the reassembler's
 // MaxStreamBytes; PCAPFLOW_BENCH_STABLE=1 sets StableFrames.
 func BenchmarkFullPath(b *testing.B) {
-	n := 200_000
-	if v, err := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_FRAMES")); err == nil && v > 0 {
-		n = v
-	}
-	frames := generated(b, n)
+	frames := generated(b, benchFrames(200_000))
 	dec := decoder.New(decoder.Options{})
 	var p decoder.Packet
 	keep, _ := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_KEEP"))
@@ -182,10 +183,7 @@ func cpuTime() time.Duration {
 // counts the instructions instrPass executes under valgrind's callgrind:
 // a measure that does not depend on what else the machine runs.
 func BenchmarkInstr(b *testing.B) {
-	n := 100_000
-	if v, err := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_FRAMES")); err == nil && v > 0 {
-		n = v
-	}
+	n := benchFrames(100_000)
 	mode := os.Getenv("PCAPFLOW_INSTR_MODE")
 	if mode == "" {
 		mode = "decode"

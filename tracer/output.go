@@ -73,6 +73,7 @@ type FileSink struct {
 	errMu   sync.Mutex
 	werr    error // first error of a worker
 	werrOut bool  // werr was returned
+	spills  int   // flows moved from memory to their spool file
 }
 
 // renderer renders flow reports: one per goroutine.
@@ -272,6 +273,7 @@ func (s *FileSink) Packet(fl *Flow, fi reporter.FrameInfo, p *decoder.Packet) er
 			ff.pw = pw
 		} else if len(ff.mem) > 0 {
 			// Out of memory for it: the flow goes on in its spool file.
+			s.spills++
 			_, err := ff.bw.Write(ff.mem)
 			s.release(ff)
 			if err != nil {

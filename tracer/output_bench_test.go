@@ -4,7 +4,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
@@ -22,11 +21,7 @@ import (
 // by GOMAXPROCS workers reusing their writers. Reports speed-ratio (now
 // over before) of the fastest of b.N passes of each.
 func BenchmarkFileSinkReports(b *testing.B) {
-	n := 200_000
-	if v, err := strconv.Atoi(os.Getenv("PCAPFLOW_BENCH_FRAMES")); err == nil && v > 0 {
-		n = v
-	}
-	frames := generated(b, n)
+	frames := generated(b, benchFrames(200_000))
 	dec := decoder.New(decoder.Options{})
 	var p decoder.Packet
 	pass := func(before bool) time.Duration {

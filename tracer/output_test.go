@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pcapflow/pcapflow/decoder"
 	"github.com/pcapflow/pcapflow/decoder/craft"
 	"github.com/pcapflow/pcapflow/ingest"
 	"github.com/pcapflow/pcapflow/reporter"
@@ -204,14 +203,7 @@ func TestFileSinkWorkerError(t *testing.T) {
 	}
 	sink = newSink(dir)
 	tr := New(Config{Sink: sink})
-	dec := decoder.New(decoder.Options{})
-	var p decoder.Packet
-	for i, f := range frames {
-		dec.Decode(f.data, 1, &p)
-		tr.Add(reporter.FrameInfo{Index: uint64(i + 1), Sec: f.sec, Nsec: f.nsec, Digits: 6,
-			CapLen: uint32(len(f.data)), OrigLen: uint32(len(f.data))}, &p, func(*Flow) {})
-	}
-	tr.Flush(func(*Flow) {})
+	feed(tr, frames, 0)
 	err := errors.Join(tr.Err(), sink.Close())
 	if err == nil || strings.Count(err.Error(), flows[1].FileName()) != 1 {
 		t.Fatalf("error %v, want one (once) about %s", err, flows[1].FileName())
@@ -231,24 +223,8 @@ func TestFileSinkSpoolSpill(t *testing.T) {
 	var created int
 	sink := &FileSink{Dir: dir, Format: "tree", SpoolMemory: 2 * (spoolHdr + len(frames[0].data)),
 		NewReport: func(w io.Writer) reporter.Writer { created++; return reporter.NewWriter(w, reporter.Text) }}
-	var spilled bool
-	tr := New(Config{Sink: sink})
-	dec := decoder.New(decoder.Options{})
-	var p decoder.Packet
-	var flows []*Flow
-	emit := func(f *Flow) { flows = append(flows, f) }
-	for i, f := range frames {
-		dec.Decode(f.data, 1, &p)
-		tr.Add(reporter.FrameInfo{Index: uint64(i + 1), Sec: f.sec, Nsec: f.nsec, Digits: 6,
-			CapLen: uint32(len(f.data)), OrigLen: uint32(len(f.data))}, &p, emit)
-		for _, ff := range sink.files {
-			spilled = spilled || ff.created
-		}
-	}
-	tr.Flush(emit)
-	if err := tr.Err(); err != nil {
-		t.Fatal(err)
-	}
+	flows := run(t, Config{Sink: sink}, frames, 0)
+	spilled := sink.spills > 0
 	if !spilled || len(flows) != 1 {
 		t.Fatalf("spilled %v, %d flows", spilled, len(flows))
 	}

@@ -77,6 +77,16 @@ func (c *capture) session(a, b netip.Addr, sp uint16, isn uint32) {
 // run feeds the capture to a tracer, calling Advance every batch frames.
 func run(t testing.TB, cfg Config, frames []frame, batch int) []*Flow {
 	tr := New(cfg)
+	out := feed(tr, frames, batch)
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// feed feeds frames to tr as the engines do (Advance every batch frames,
+// 0: never, then Flush) and returns the flow records.
+func feed(tr *Tracer, frames []frame, batch int) []*Flow {
 	dec := decoder.New(decoder.Options{})
 	var p decoder.Packet
 	var out []*Flow
@@ -93,9 +103,6 @@ func run(t testing.TB, cfg Config, frames []frame, batch int) []*Flow {
 		tr.Advance(frames[n-1].sec, frames[n-1].nsec, uint64(n), emit)
 	}
 	tr.Flush(emit)
-	if err := tr.Err(); err != nil {
-		t.Fatal(err)
-	}
 	return out
 }
 
