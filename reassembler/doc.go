@@ -1,6 +1,6 @@
 // Package reassembler reassembles fragmented IPv4 and IPv6 datagrams and
-// TCP streams, and analyses the application messages (HTTP/1.x, FTP
-// control) the streams carry. It is a synchronous core: feed decoded frames
+// TCP streams, and analyses the application messages (HTTP/1.x, HTTP/2
+// frames in cleartext, FTP control) the streams carry. It is a synchronous core: feed decoded frames
 // with Add, move capture time forward with Advance, end with Flush; records
 // come out through a callback. It knows nothing about the bus: the
 // reassembler service wraps it, and the inline engine calls it directly.
@@ -28,7 +28,8 @@
 // A stream is complete when each direction that carried bytes was seen
 // from its SYN, has no gap, and reached its FIN, or the connection was
 // reset. Application analysis (Config.Analyse, Analyse, AnalysePayload)
-// reads HTTP/1.x and FTP control messages from the reassembled bytes.
+// reads HTTP/1.x messages, HTTP/2 frames (h2c) and FTP control messages
+// from the reassembled bytes.
 //
 // # Ownership
 //

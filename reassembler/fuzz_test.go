@@ -151,6 +151,9 @@ func FuzzHTTP(f *testing.F) {
 	f.Add([]byte(req1+req2+req3), []byte(rsp1+rsp2+rsp3))
 	f.Add([]byte("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nx"), []byte("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n"))
 	f.Add([]byte("USER a\r\n"), []byte("230-x\r\n230 y\r\n"))
+	f.Add(h2Client, h2Server)
+	f.Add([]byte("GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n"+h2Preface+"\x00\x00\x00\x04\x00\x00\x00\x00\x00"),
+		[]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n\x00\x00\x01\x01\x04\x00\x00\x00\x01\x88"))
 	f.Fuzz(func(t *testing.T, c, s []byte) {
 		for _, port := range []uint16{80, 21} {
 			st := &Stream{SrcPort: 40000, DstPort: port, Dirs: []StreamDir{

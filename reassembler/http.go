@@ -24,10 +24,12 @@ import (
 
 // Message is one application message of a stream.
 type Message struct {
-	Proto string `msgpack:"proto"` // "HTTP" or "FTP"
+	Proto string `msgpack:"proto"` // "HTTP", "HTTP/2" (one per frame: see http2.go) or "FTP"
 	// Dir is the stream direction: 0 client to server, 1 server to client.
-	Dir  int    `msgpack:"dir"`
-	Kind string `msgpack:"kind"` // "request", "response" (HTTP); "command", "reply" (FTP)
+	Dir int `msgpack:"dir"`
+	// Kind is "request" or "response" (HTTP), the frame type's name or
+	// "preface" (HTTP/2), "command" or "reply" (FTP).
+	Kind string `msgpack:"kind"`
 	// Offset and Length locate the message in the direction's byte stream.
 	Offset   uint64   `msgpack:"offset"`
 	Length   uint64   `msgpack:"length"`
@@ -46,6 +48,9 @@ type Message struct {
 	// Body is the decoded body (chunk framing removed); BodyLen its length.
 	Body    []byte `msgpack:"body,omitempty"`
 	BodyLen uint64 `msgpack:"body_len"`
+
+	// HTTP/2: the frame (a DATA frame's data is Body, BodyLen).
+	H2 *H2Frame `msgpack:"h2,omitempty"`
 
 	// FTP
 	Command string `msgpack:"command,omitempty"`
@@ -94,6 +99,10 @@ func (m *Message) Fields(t *decoder.Tree) {
 		t.Bool("chunked", m.Chunked)
 		t.Uint("body_len", m.BodyLen)
 		t.Bytes("body", m.Body)
+	case "HTTP/2":
+		if m.H2 != nil {
+			m.H2.fields(t, m)
+		}
 	case "FTP":
 		if m.Kind == "command" {
 			t.String("command", m.Command)
@@ -106,9 +115,10 @@ func (m *Message) Fields(t *decoder.Tree) {
 }
 
 // Analyse returns the application messages of a stream: HTTP when either
-// direction starts with an HTTP/1.x start line, FTP control when either
-// port is 21. Messages are ordered by direction (requests first), then
-// offset.
+// direction starts with an HTTP/1.x start line, HTTP/2 when the client
+// direction starts with its connection preface (or after an upgrade to
+// h2c: see http2.go), FTP control when either port is 21. Messages are
+// ordered by direction (requests first), then offset.
 func Analyse(s *Stream) []*Message {
 	if len(s.Dirs) != 2 {
 		return nil
@@ -116,12 +126,18 @@ func Analyse(s *Stream) []*Message {
 	if s.SrcPort == 21 || s.DstPort == 21 {
 		return analyseFTP(s)
 	}
+	if bytes.HasPrefix(s.Dirs[0].Bytes(), []byte(h2Preface)) {
+		return append(analyseH2(s, 0, 0), analyseH2(s, 1, 0)...)
+	}
 	if !startsHTTP(s.Dirs[0].Bytes()) && !startsHTTP(s.Dirs[1].Bytes()) {
 		return nil
 	}
 	var out []*Message
 	var st httpState
+	upgrade := false // a request asked for h2c
 	for dir := 0; dir < 2; dir++ {
+		h2 := int64(-1) // stream offset where HTTP/2 frames start
+	spans:
 		for _, sp := range spans(&s.Dirs[dir]) {
 			b := s.Dirs[dir].Data[sp.start:sp.end]
 			pos := 0
@@ -129,6 +145,10 @@ func Analyse(s *Stream) []*Message {
 				pos = resync(b)
 			}
 			for pos >= 0 && pos < len(b) {
+				if dir == 0 && upgrade && bytes.HasPrefix(b[pos:], []byte(h2Preface)) {
+					h2 = int64(sp.off) + int64(pos)
+					break spans
+				}
 				m, n := parseHTTP(b[pos:], &st, dir == 1, sp.last)
 				m.Dir = dir
 				m.Offset = sp.off + uint64(pos)
@@ -136,16 +156,24 @@ func Analyse(s *Stream) []*Message {
 				out = append(out, m)
 				if dir == 0 && m.Kind == "request" {
 					st.methods = append(st.methods, m.Method)
+					upgrade = upgrade || isH2Upgrade(m)
 				}
 				if !m.Complete || n <= 0 {
 					break
 				}
 				pos += n
+				if dir == 1 && upgrade && m.Status == 101 && isH2Upgrade(m) {
+					h2 = int64(sp.off) + int64(pos)
+					break spans
+				}
 				// Stray CRLFs between pipelined messages (RFC 9112 section 2.2).
 				for pos < len(b) && (b[pos] == '\r' || b[pos] == '\n') {
 					pos++
 				}
 			}
+		}
+		if h2 >= 0 {
+			out = append(out, analyseH2(s, dir, uint64(h2))...)
 		}
 	}
 	return out
@@ -442,7 +470,8 @@ func dechunk(b []byte) (int, []byte, bool) {
 
 // AnalysePayload analyses one direction's bytes read from a file
 // (PyPCAPKit's analyse on a payload): HTTP/1.x requests or responses when
-// it starts with an HTTP start line, else FTP commands or replies when its
+// it starts with an HTTP start line, HTTP/2 frames when it starts with the
+// client's connection preface, else FTP commands or replies when its
 // first line looks like one. It returns nil when it recognises neither.
 // Frames are empty: a payload file has none.
 func AnalysePayload(b []byte) []*Message {
@@ -454,6 +483,8 @@ func AnalysePayload(b []byte) []*Message {
 			s.Dirs[0], s.Dirs[1] = StreamDir{}, d
 		}
 		return Analyse(s)
+	case bytes.HasPrefix(b, []byte(h2Preface)):
+		return Analyse(&Stream{Dirs: []StreamDir{d, {}}})
 	case looksFTPReply(b):
 		return analyseFTP(&Stream{SrcPort: 40000, DstPort: 21, Dirs: []StreamDir{{}, d}})
 	case looksFTPCommand(b):

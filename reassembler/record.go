@@ -162,6 +162,12 @@ func (r Record) Clone() Record {
 	if m := r.Message; m != nil {
 		c := *m
 		c.Frames, c.Headers, c.Body = slices.Clone(m.Frames), slices.Clone(m.Headers), bytes.Clone(m.Body)
+		if h := m.H2; h != nil {
+			hc := *h
+			hc.Settings = slices.Clone(h.Settings)
+			hc.Block, hc.Opaque, hc.Debug, hc.Payload = bytes.Clone(h.Block), bytes.Clone(h.Opaque), bytes.Clone(h.Debug), bytes.Clone(h.Payload)
+			c.H2 = &hc
+		}
 		r.Message = &c
 	}
 	return r

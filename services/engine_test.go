@@ -114,6 +114,7 @@ func TestEmbeddedEngineEquivalence(t *testing.T) {
 	ng := filepath.Join(dir, "ng")
 	os.Mkdir(ng, 0o755)
 	ins = append(ins, genCapture(t, ng, 1500, 8, true))
+	ins = append(ins, "../testdata/h2c.pcap") // HTTP/2 frames in the analysis records
 	if d := corpusDir(t); d != "" {
 		es, _ := os.ReadDir(d)
 		for i, e := range es {
@@ -146,7 +147,7 @@ func TestEmbeddedEngineEquivalence(t *testing.T) {
 			o.Trace = &tracer.Config{}
 		}
 		for _, in := range ins {
-			if !strings.Contains(in, "frag") && !strings.Contains(in, "http") && !strings.Contains(in, "gen") {
+			if !strings.Contains(in, "frag") && !strings.Contains(in, "http") && !strings.Contains(in, "gen") && !strings.Contains(in, "h2c") {
 				continue
 			}
 			t.Run(filepath.Base(in), func(t *testing.T) { compareEngines(t, EngineEmbedded, in, reporter.JSON, decoder.Options{}, withAll) })

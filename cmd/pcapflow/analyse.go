@@ -17,7 +17,9 @@ const analyseUsage = `Usage: pcapflow analyse IN [flags]
 
 Application analysis (PyPCAPKit's analyse): reassemble the TCP streams of
 the capture IN and report their HTTP/1.x messages (request and status
-lines, headers, bodies with Content-Length or chunked, pipelined requests)
+lines, headers, bodies with Content-Length or chunked, pipelined requests),
+their HTTP/2 frames in cleartext (h2c: prior knowledge or an upgrade from
+HTTP/1.1; one block per frame, header blocks as sent, HPACK-compressed)
 and FTP control commands and replies, each with the frames it came from.
 When IN is not a capture it is read as one direction's payload.
 
@@ -86,7 +88,7 @@ func runAnalyse(args []string) error {
 			}
 			msgs := reassembler.AnalysePayload(b)
 			if msgs == nil {
-				return fmt.Errorf("analyse %s: neither a capture nor an HTTP or FTP payload", in)
+				return fmt.Errorf("analyse %s: neither a capture nor an HTTP, HTTP/2 or FTP payload", in)
 			}
 			for i, m := range msgs {
 				block(fmt.Sprintf("%s %d", m.Proto, i+1), m)

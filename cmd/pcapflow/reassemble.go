@@ -30,7 +30,8 @@ Flags:
                      caps, end of capture, gaps), marked incomplete; missing
                      bytes are never zero-filled
                        pcapflow reassemble in.pcap --proto tcp --strict
-  --analyse          add the HTTP/FTP messages of each stream ("HTTP N.M")
+  --analyse          add the HTTP, HTTP/2 and FTP messages of each stream
+                     ("HTTP N.M", "HTTP/2 N.M": one per HTTP/2 frame)
   -o, --output PATH  report file, "-" for stdout (default "-")
   -f, --format FMT   json, plist or tree; default from the output extension,
                      else json
