@@ -216,8 +216,34 @@ func parseH2(b []byte) (*Message, int) {
 	p := b[h2FrameHeader:n]
 	if err := f.parsePayload(m, p); err != "" {
 		m.Error = err
+	} else if err := f.check(); err != "" {
+		m.Error = err
 	}
 	return m, n
+}
+
+// check returns what RFC 9113 section 6 forbids in a well-formed frame of
+// a known type: the wrong stream, an acknowledgement with a payload, a
+// zero window increment.
+func (f *H2Frame) check() string {
+	switch f.Type {
+	case 0, 1, 2, 3, 5, 9: // DATA, HEADERS, PRIORITY, RST_STREAM, PUSH_PROMISE, CONTINUATION
+		if f.StreamID == 0 {
+			return h2TypeName(f.Type) + " on stream 0"
+		}
+	case 4, 6, 7: // SETTINGS, PING, GOAWAY
+		if f.StreamID != 0 {
+			return fmt.Sprintf("%s on stream %d, not 0", h2TypeName(f.Type), f.StreamID)
+		}
+		if f.Type == 4 && f.Flags&h2EndStream != 0 && f.PayloadLen != 0 {
+			return "SETTINGS ACK with a payload"
+		}
+	case 8:
+		if f.Increment == 0 {
+			return "WINDOW_UPDATE with an increment of 0"
+		}
+	}
+	return ""
 }
 
 // parsePayload reads the type's fields from payload p; it returns what

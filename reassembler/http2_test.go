@@ -174,6 +174,10 @@ func TestHTTP2Malformed(t *testing.T) {
 		h2frame(0, h2Padded, 1, []byte{9, 'x'}),
 		h2frame(4, 0, 0, []byte{1, 2, 3}),
 		h2frame(8, 0, 0, u32(1)),
+		h2frame(8, 0, 0, u32(0)),
+		h2frame(4, h2EndStream, 0, setting(1, 1)),
+		h2frame(6, 0, 5, []byte("12345678")),
+		h2frame(0, 0, 0, []byte("x")),
 		[]byte{0, 0})
 	var got []string
 	for _, m := range Analyse(h2Stream(c, nil)) {
@@ -185,7 +189,11 @@ func TestHTTP2Malformed(t *testing.T) {
 		`0 DATA @38+11 sid=1 flags=PADDED pad=9 body="" error: padding of 9 bytes in a 2-byte payload`,
 		`0 SETTINGS @49+12 sid=0 flags= error: SETTINGS payload of 3 bytes, not a multiple of 6`,
 		`0 WINDOW_UPDATE @61+13 sid=0 flags= inc=1`,
-		`0 fragment @74+2 incomplete error: frame header cut short: 2 of 9 bytes`,
+		`0 WINDOW_UPDATE @74+13 sid=0 flags= inc=0 error: WINDOW_UPDATE with an increment of 0`,
+		`0 SETTINGS @87+15 sid=0 flags=ACK HEADER_TABLE_SIZE=1 error: SETTINGS ACK with a payload`,
+		`0 PING @102+17 sid=5 flags= opaque="12345678" error: PING on stream 5, not 0`,
+		`0 DATA @119+10 sid=0 flags= pad=0 body="x" error: DATA on stream 0`,
+		`0 fragment @129+2 incomplete error: frame header cut short: 2 of 9 bytes`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("messages:\n got %q\nwant %q", got, want)
