@@ -3,7 +3,8 @@ package decoder
 // partialFielders write the fields of a header that was cut short, as far
 // as its bytes go.
 var partialFielders = [numProtos]func(t *Tree, b []byte, err error){
-	ProtoTCP: fieldsTCPPartial,
+	ProtoTCP:  fieldsTCPPartial,
+	ProtoSCTP: fieldsSCTPPartial,
 }
 
 // Fields writes the decoded layers of p into t as PyPCAPKit nests them: one

@@ -68,7 +68,7 @@ func (p *Packet) Flow() (Flow, bool) {
 	l := &p.Layers[i]
 	b := p.Data[l.Off:l.End]
 	switch l.Proto {
-	case ProtoTCP, ProtoUDP:
+	case ProtoTCP, ProtoUDP, ProtoSCTP:
 		if len(b) >= 4 {
 			f.SrcPort = binary.BigEndian.Uint16(b)
 			f.DstPort = binary.BigEndian.Uint16(b[2:])

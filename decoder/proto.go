@@ -48,6 +48,7 @@ const (
 	ProtoHTTP
 	ProtoGTP
 	ProtoVXLAN
+	ProtoSCTP // transport, after the others: protocol numbers are on the bus
 	numProtos
 )
 
@@ -121,6 +122,7 @@ var protos = [numProtos]protoInfo{
 	ProtoHTTP:      {"HTTP", "http", LevelApplication},
 	ProtoGTP:       {"GTP", "gtp", LevelApplication},
 	ProtoVXLAN:     {"VXLAN", "vxlan", LevelApplication},
+	ProtoSCTP:      {"SCTP", "sctp", LevelTransport},
 }
 
 // String returns the protocol's name as it appears in protocol chains.

@@ -42,6 +42,7 @@ var decoders = [numProtos]decodeFunc{
 	ProtoHTTP:      decodeHTTP,
 	ProtoGTP:       decodeGTP,
 	ProtoVXLAN:     decodeVXLAN,
+	ProtoSCTP:      decodeSCTP,
 }
 
 // fieldsFunc writes the report fields of layer l (header fields only; the
@@ -84,6 +85,7 @@ var fielders = [numProtos]fieldsFunc{
 	ProtoHTTP:      fieldsHTTP,
 	ProtoGTP:       fieldsGTP,
 	ProtoVXLAN:     fieldsVXLAN,
+	ProtoSCTP:      fieldsSCTP,
 }
 
 // protoRawIP is a marker for raw-IP link types: the version nibble decides.
@@ -166,6 +168,8 @@ func ipProtoProto(n uint8) Proto {
 		return ProtoOSPF
 	case 115:
 		return ProtoL2TP
+	case 132:
+		return ProtoSCTP
 	case 135:
 		return ProtoMH
 	case 139:
