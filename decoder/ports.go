@@ -10,6 +10,8 @@ package decoder
 //	       tshark decides by port (80, 8080, ...) and then only calls a
 //	       segment http when it parses; with no TCP reassembly the start
 //	       line is what makes a segment HTTP, so the heuristic alone is used.
+//	FTP    TCP 21 (the control channel), when the payload starts with a
+//	       command or a reply line
 //	L2TP   UDP 1701
 //	GTP    UDP 2152 (GTP-U), 2123 (GTP-C)
 //	VXLAN  UDP 4789
@@ -31,6 +33,9 @@ func portProto(transport Proto, src, dst uint16, payload []byte) Proto {
 	case ProtoTCP:
 		if isHTTPStart(payload) {
 			return ProtoHTTP
+		}
+		if (src == 21 || dst == 21) && isFTPStart(payload) {
+			return ProtoFTP
 		}
 	case ProtoUDP:
 		if pr := udpPortProto(dst, payload); pr != ProtoRaw {

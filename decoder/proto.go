@@ -49,6 +49,7 @@ const (
 	ProtoGTP
 	ProtoVXLAN
 	ProtoSCTP // transport, after the others: protocol numbers are on the bus
+	ProtoFTP
 	numProtos
 )
 
@@ -123,6 +124,7 @@ var protos = [numProtos]protoInfo{
 	ProtoGTP:       {"GTP", "gtp", LevelApplication},
 	ProtoVXLAN:     {"VXLAN", "vxlan", LevelApplication},
 	ProtoSCTP:      {"SCTP", "sctp", LevelTransport},
+	ProtoFTP:       {"FTP", "ftp", LevelApplication},
 }
 
 // String returns the protocol's name as it appears in protocol chains.

@@ -43,6 +43,7 @@ var decoders = [numProtos]decodeFunc{
 	ProtoGTP:       decodeGTP,
 	ProtoVXLAN:     decodeVXLAN,
 	ProtoSCTP:      decodeSCTP,
+	ProtoFTP:       decodeFTP,
 }
 
 // fieldsFunc writes the report fields of layer l (header fields only; the
@@ -86,6 +87,7 @@ var fielders = [numProtos]fieldsFunc{
 	ProtoGTP:       fieldsGTP,
 	ProtoVXLAN:     fieldsVXLAN,
 	ProtoSCTP:      fieldsSCTP,
+	ProtoFTP:       fieldsFTP,
 }
 
 // protoRawIP is a marker for raw-IP link types: the version nibble decides.

@@ -416,6 +416,8 @@ func FuzzTransport(f *testing.F) {
 	f.Add(uint8(4), tbIPv4(6, tbTCP(40000, 80, 1, 2, TCPAck, nil, []byte("HTTP/1.1 200 OK\r\n\r\n"))))
 	f.Add(uint8(5), tbIPv6(0, append([]byte{17, 0, 1, 4, 0, 0, 0, 0}, tbUDP(5000, 53, dnsQueryA)...)))
 	f.Add(uint8(5), tbIPv6(58, []byte{128, 0, 0, 0, 0, 42, 0, 1}))
+	f.Add(uint8(0), tbTCP(21, 40000, 1, 2, TCPAck|TCPPsh, nil, []byte("211-Features:\r\n EPRT\r\n211 End\r\n")))
+	f.Add(uint8(0), tbTCP(40000, 21, 1, 2, TCPAck|TCPPsh, nil, []byte("PASV\r\nRETR a b\r\n")))
 	f.Add(uint8(6), []byte{0x0b, 0x59, 0x0b, 0x59, 0, 0, 0x0e, 0x50, 0xb0, 0xb0, 0x18, 0x83, 0, 3, 0, 20, 0, 0, 0, 1, 0, 6, 0, 42, 0, 0, 0, 3, 1, 2, 3, 4,
 		3, 0, 0, 24, 0, 0, 0, 99, 0, 1, 0, 0, 0, 1, 0, 1, 0, 2, 0, 3, 0, 0, 0, 97})
 	f.Add(uint8(6), []byte{0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 28, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 0, 5, 0, 8, 10, 0, 0, 1})

@@ -1,0 +1,132 @@
+package decoder
+
+import (
+	"bytes"
+	"encoding/binary"
+)
+
+// FTP control channel (RFC 959, section 4), TCP port 21: lines of text
+// ending in CRLF. The client sends commands ("RETR file.txt"), the server
+// replies with a 3-digit code and text; a reply of several lines starts
+// with "NNN-" and ends with a line "NNN " (RFC 959, section 4.2), and the
+// lines between may be any text. A segment is FTP when its first line
+// looks like a command or a reply; each of its lines is reported (a
+// segment can hold several commands, or a whole multi-line reply), the
+// last one possibly cut by the end of the segment.
+
+// ftpMaxLines bounds the lines reported per segment.
+const ftpMaxLines = 256
+
+// isFTPStart reports whether b starts like an FTP command (3 or 4 letters,
+// then a space or the line end) or reply (3 digits, then a space, '-' or
+// the line end).
+func isFTPStart(b []byte) bool {
+	if len(b) < 3 {
+		return false
+	}
+	isEnd := func(i int) bool {
+		return i == len(b) || b[i] == '\r' || b[i] == '\n'
+	}
+	if isDigit(b[0]) && isDigit(b[1]) && isDigit(b[2]) {
+		return isEnd(3) || b[3] == ' ' || b[3] == '-'
+	}
+	n := 0
+	for n < len(b) && n < 5 && isLetter(b[n]) {
+		n++
+	}
+	if n < 3 || n > 4 || !(isEnd(n) || b[n] == ' ') {
+		return false
+	}
+	// The rest of the first line is text.
+	for i := n; i < len(b) && b[i] != '\n' && i < 1024; i++ {
+		if c := b[i]; c < 0x20 && c != '\t' && c != '\r' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+func decodeFTP(p *Packet, l *Layer) (Proto, error) {
+	b := p.Data[l.Off:l.End]
+	if !isFTPStart(b) {
+		return ProtoNone, malformed("no ftp command or reply line")
+	}
+	l.Hdr = uint32(len(b))
+	return ProtoNone, nil
+}
+
+// ftpReply reports whether the FTP layer l is the server's side: sent from
+// port 21 (to a port that is not 21), else by its first line.
+func ftpReply(p *Packet, l *Layer) bool {
+	if i := layerIndex(p, l); i > 0 && p.Layers[i-1].Proto == ProtoTCP {
+		tl := &p.Layers[i-1]
+		if tcp := p.Data[tl.Off:tl.End]; len(tcp) >= 4 {
+			src, dst := binary.BigEndian.Uint16(tcp), binary.BigEndian.Uint16(tcp[2:])
+			if src == 21 && dst != 21 {
+				return true
+			}
+			if dst == 21 && src != 21 {
+				return false
+			}
+		}
+	}
+	b := p.Data[l.Off:l.End]
+	return len(b) >= 3 && isDigit(b[0]) && isDigit(b[1]) && isDigit(b[2])
+}
+
+func fieldsFTP(t *Tree, p *Packet, l *Layer) {
+	b := p.Data[l.Off:l.End]
+	reply := ftpReply(p, l)
+	if reply {
+		t.String("type", "response")
+	} else {
+		t.String("type", "request")
+	}
+	t.Array("lines")
+	n := 0
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if k := len(line); k > 0 && line[k-1] == '\r' {
+			line = line[:k-1]
+		}
+		if n == ftpMaxLines {
+			t.String("", "... more lines not reported")
+			break
+		}
+		n++
+		t.Object("")
+		if reply {
+			if len(line) >= 3 && isDigit(line[0]) && isDigit(line[1]) && isDigit(line[2]) && (len(line) == 3 || line[3] == ' ' || line[3] == '-') {
+				t.Uint("code", uint64(line[0]-'0')*100+uint64(line[1]-'0')*10+uint64(line[2]-'0'))
+				t.Bool("continued", len(line) > 3 && line[3] == '-')
+				if len(line) > 4 {
+					t.StringBytes("text", line[4:])
+				} else {
+					t.String("text", "")
+				}
+			} else {
+				t.StringBytes("text", line) // a line inside a multi-line reply
+			}
+		} else {
+			cmd, arg := line, []byte(nil)
+			for i, c := range line {
+				if c == ' ' {
+					cmd, arg = line[:i], line[i+1:]
+					break
+				}
+			}
+			t.StringBytes("command", cmd)
+			t.StringBytes("arg", arg)
+		}
+		t.Close()
+	}
+	t.Close()
+}
