@@ -10,8 +10,8 @@ import (
 // replies with a 3-digit code and text; a reply of several lines starts
 // with "NNN-" and ends with a line "NNN " (RFC 959, section 4.2), and the
 // lines between may be any text. A segment is FTP when its first line
-// looks like a command or a reply; each of its lines is reported (a
-// segment can hold several commands, or a whole multi-line reply), the
+// looks like a command or a reply; each of its lines of text is reported
+// (a segment can hold several commands, or a whole multi-line reply), the
 // last one possibly cut by the end of the segment.
 
 // ftpMaxLines bounds the lines reported per segment.
@@ -49,13 +49,41 @@ func isFTPStart(b []byte) bool {
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
+// decodeFTP takes the lines of text at the start of the payload as the
+// layer's header; from the first line holding a control character (other
+// than tab and CR) on, the bytes are raw payload: no FTP line is binary.
 func decodeFTP(p *Packet, l *Layer) (Proto, error) {
 	b := p.Data[l.Off:l.End]
 	if !isFTPStart(b) {
 		return ProtoNone, malformed("no ftp command or reply line")
 	}
-	l.Hdr = uint32(len(b))
-	return ProtoNone, nil
+	n := 0
+	for n < len(b) {
+		end := len(b)
+		if i := bytes.IndexByte(b[n:], '\n'); i >= 0 {
+			end = n + i + 1
+		}
+		if !isTextLine(b[n:end]) {
+			break
+		}
+		n = end
+	}
+	l.Hdr = uint32(n)
+	if n == len(b) {
+		return ProtoNone, nil
+	}
+	return ProtoRaw, nil
+}
+
+// isTextLine reports whether a line (its LF included, if any) holds no
+// control character but tab, CR and the final LF.
+func isTextLine(line []byte) bool {
+	for i, c := range line {
+		if c < 0x20 && c != '\t' && c != '\r' && !(c == '\n' && i == len(line)-1) || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // ftpReply reports whether the FTP layer l is the server's side: sent from
@@ -78,7 +106,7 @@ func ftpReply(p *Packet, l *Layer) bool {
 }
 
 func fieldsFTP(t *Tree, p *Packet, l *Layer) {
-	b := p.Data[l.Off:l.End]
+	b := p.Data[l.Off : l.Off+l.Hdr]
 	reply := ftpReply(p, l)
 	if reply {
 		t.String("type", "response")

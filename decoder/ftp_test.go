@@ -36,6 +36,20 @@ func TestFTPControl(t *testing.T) {
 	}
 }
 
+// TestFTPBinaryTail: the lines of text are FTP, what follows the first
+// binary line is raw payload.
+func TestFTPBinaryTail(t *testing.T) {
+	p, tr := tbDecode(t, tbEth(0x0800, tbIPv4(6, tbTCP(40000, 21, 1, 1, TCPAck|TCPPsh, nil, []byte("PORT 1,2,3,4,5,6\r\nNOOP\r\n\x00\x01binary\r\nQUIT\r\n")))))
+	if got := p.Chain(); got != "Ethernet:IPv4:TCP:FTP" || p.Failed() {
+		t.Fatalf("chain %q (err %v)", got, &p.Err)
+	}
+	want := []string{".type=request", ".lines[0].command=PORT", ".lines[0].arg=1,2,3,4,5,6", ".lines[1].command=NOOP", ".lines[1].arg=",
+		".raw=000162696e6172790d0a515549540d0a"}
+	if got := flatten(tr, "ethernet", "ipv4", "tcp", "ftp"); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+}
+
 // TestFTPNotFTP: on port 21, what does not start like a command or a reply
 // stays raw TCP payload (a TLS record after AUTH TLS, binary, a long word).
 func TestFTPNotFTP(t *testing.T) {
