@@ -137,22 +137,12 @@ func sctpChunkFields(t *Tree, c []byte) {
 	u32 := func(i int) uint64 { return uint64(binary.BigEndian.Uint32(v[i:])) }
 	switch typ {
 	case 0: // DATA
-		t.Bool("immediate", flags&0x8 != 0)
-		t.Bool("unordered", flags&0x4 != 0)
-		t.Bool("beginning", flags&0x2 != 0)
-		t.Bool("ending", flags&0x1 != 0)
-		t.Uint("tsn", u32(0))
-		t.Uint("stream_id", u16(4))
+		sctpDataHead(t, flags, v)
 		t.Uint("stream_seq", u16(6))
 		t.Uint("ppid", u32(8))
 		t.Bytes("data", v[12:])
 	case 64: // I-DATA (RFC 8260)
-		t.Bool("immediate", flags&0x8 != 0)
-		t.Bool("unordered", flags&0x4 != 0)
-		t.Bool("beginning", flags&0x2 != 0)
-		t.Bool("ending", flags&0x1 != 0)
-		t.Uint("tsn", u32(0))
-		t.Uint("stream_id", u16(4))
+		sctpDataHead(t, flags, v)
 		t.Uint("mid", u32(8))
 		if flags&0x2 != 0 {
 			t.Uint("ppid", u32(12))
@@ -222,6 +212,17 @@ func sctpChunkFields(t *Tree, c []byte) {
 	default:
 		t.Bytes("value", v)
 	}
+}
+
+// sctpDataHead writes what DATA and I-DATA chunks share: the flags, the
+// TSN and the stream.
+func sctpDataHead(t *Tree, flags uint8, v []byte) {
+	t.Bool("immediate", flags&0x8 != 0)
+	t.Bool("unordered", flags&0x4 != 0)
+	t.Bool("beginning", flags&0x2 != 0)
+	t.Bool("ending", flags&0x1 != 0)
+	t.Uint("tsn", uint64(binary.BigEndian.Uint32(v)))
+	t.Uint("stream_id", uint64(binary.BigEndian.Uint16(v[4:])))
 }
 
 // sctpFixed returns the bytes of a chunk type's fixed fields.
