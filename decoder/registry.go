@@ -133,49 +133,33 @@ func etherTypeProto(et uint16) Proto {
 }
 
 // ipProtoProto maps an IP protocol number (IPv4 protocol, IPv6 next header)
-// to a protocol.
-func ipProtoProto(n uint8) Proto {
-	switch n {
-	case 0:
-		return ProtoHopOpts
-	case 1:
-		return ProtoICMP
-	case 2:
-		return ProtoIGMP
-	case 4:
-		return ProtoIPv4
-	case 6:
-		return ProtoTCP
-	case 17:
-		return ProtoUDP
-	case 41:
-		return ProtoIPv6
-	case 43:
-		return ProtoIPv6Route
-	case 44:
-		return ProtoIPv6Frag
-	case 47:
-		return ProtoGRE
-	case 50:
-		return ProtoESP
-	case 51:
-		return ProtoAH
-	case 58:
-		return ProtoICMPv6
-	case 59:
-		return ProtoNone // IPv6 No Next Header
-	case 60:
-		return ProtoIPv6Opts
-	case 89:
-		return ProtoOSPF
-	case 115:
-		return ProtoL2TP
-	case 132:
-		return ProtoSCTP
-	case 135:
-		return ProtoMH
-	case 139:
-		return ProtoHIP
+// to a protocol: one load from a table (small enough to inline; a switch
+// of this size is not).
+func ipProtoProto(n uint8) Proto { return ipProtos[n] }
+
+var ipProtos = func() (t [256]Proto) {
+	for i := range t {
+		t[i] = ProtoRaw
 	}
-	return ProtoRaw
-}
+	t[0] = ProtoHopOpts
+	t[1] = ProtoICMP
+	t[2] = ProtoIGMP
+	t[4] = ProtoIPv4
+	t[6] = ProtoTCP
+	t[17] = ProtoUDP
+	t[41] = ProtoIPv6
+	t[43] = ProtoIPv6Route
+	t[44] = ProtoIPv6Frag
+	t[47] = ProtoGRE
+	t[50] = ProtoESP
+	t[51] = ProtoAH
+	t[58] = ProtoICMPv6
+	t[59] = ProtoNone // IPv6 No Next Header
+	t[60] = ProtoIPv6Opts
+	t[89] = ProtoOSPF
+	t[115] = ProtoL2TP
+	t[132] = ProtoSCTP
+	t[135] = ProtoMH
+	t[139] = ProtoHIP
+	return t
+}()
