@@ -17,33 +17,37 @@ import (
 // ftpMaxLines bounds the lines reported per segment.
 const ftpMaxLines = 256
 
-// isFTPStart reports whether b starts like an FTP command (3 or 4 letters,
-// then a space or the line end) or reply (3 digits, then a space, '-' or
-// the line end).
-func isFTPStart(b []byte) bool {
-	if len(b) < 3 {
+// IsFTPStart reports whether b starts like an FTP command (3 or 4
+// letters, then a space or the line end) or reply (see ftpReplyCode), on a
+// first line of text.
+func IsFTPStart(b []byte) bool {
+	first := b
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		first = b[:i+1]
+	}
+	if !isTextLine(first) {
 		return false
 	}
-	isEnd := func(i int) bool {
-		return i == len(b) || b[i] == '\r' || b[i] == '\n'
-	}
-	if isDigit(b[0]) && isDigit(b[1]) && isDigit(b[2]) {
-		return isEnd(3) || b[3] == ' ' || b[3] == '-'
+	if _, ok := ftpReplyCode(first); ok {
+		return true
 	}
 	n := 0
-	for n < len(b) && n < 5 && isLetter(b[n]) {
+	for n < len(first) && n < 5 && isLetter(first[n]) {
 		n++
 	}
-	if n < 3 || n > 4 || !(isEnd(n) || b[n] == ' ') {
-		return false
+	return n >= 3 && n <= 4 && (n == len(first) || first[n] == ' ' || first[n] == '\r' || first[n] == '\n')
+}
+
+// ftpReplyCode returns the code of a reply line: 3 digits, then the line's
+// end, a space or '-' (the first line of a multi-line reply).
+func ftpReplyCode(line []byte) (int, bool) {
+	if len(line) < 3 || !isDigit(line[0]) || !isDigit(line[1]) || !isDigit(line[2]) {
+		return 0, false
 	}
-	// The rest of the first line is text.
-	for i := n; i < len(b) && b[i] != '\n' && i < 1024; i++ {
-		if c := b[i]; c < 0x20 && c != '\t' && c != '\r' || c == 0x7f {
-			return false
-		}
+	if len(line) > 3 && line[3] != ' ' && line[3] != '-' && line[3] != '\r' && line[3] != '\n' {
+		return 0, false
 	}
-	return true
+	return int(line[0]-'0')*100 + int(line[1]-'0')*10 + int(line[2]-'0'), true
 }
 
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
@@ -54,7 +58,7 @@ func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 // than tab and CR) on, the bytes are raw payload: no FTP line is binary.
 func decodeFTP(p *Packet, l *Layer) (Proto, error) {
 	b := p.Data[l.Off:l.End]
-	if !isFTPStart(b) {
+	if !IsFTPStart(b) { // the first line is text: the header is never empty
 		return ProtoNone, malformed("no ftp command or reply line")
 	}
 	n := 0
@@ -101,8 +105,8 @@ func ftpReply(p *Packet, l *Layer) bool {
 			}
 		}
 	}
-	b := p.Data[l.Off:l.End]
-	return len(b) >= 3 && isDigit(b[0]) && isDigit(b[1]) && isDigit(b[2])
+	_, reply := ftpReplyCode(p.Data[l.Off:l.End])
+	return reply
 }
 
 func fieldsFTP(t *Tree, p *Packet, l *Layer) {
@@ -132,8 +136,8 @@ func fieldsFTP(t *Tree, p *Packet, l *Layer) {
 		n++
 		t.Object("")
 		if reply {
-			if len(line) >= 3 && isDigit(line[0]) && isDigit(line[1]) && isDigit(line[2]) && (len(line) == 3 || line[3] == ' ' || line[3] == '-') {
-				t.Uint("code", uint64(line[0]-'0')*100+uint64(line[1]-'0')*10+uint64(line[2]-'0'))
+			if code, ok := ftpReplyCode(line); ok {
+				t.Uint("code", uint64(code))
 				t.Bool("continued", len(line) > 3 && line[3] == '-')
 				if len(line) > 4 {
 					t.StringBytes("text", line[4:])

@@ -34,7 +34,7 @@ func portProto(transport Proto, src, dst uint16, payload []byte) Proto {
 		if isHTTPStart(payload) {
 			return ProtoHTTP
 		}
-		if (src == 21 || dst == 21) && isFTPStart(payload) {
+		if (src == 21 || dst == 21) && IsFTPStart(payload) {
 			return ProtoFTP
 		}
 	case ProtoUDP:

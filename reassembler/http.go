@@ -485,28 +485,11 @@ func AnalysePayload(b []byte) []*Message {
 		return Analyse(s)
 	case bytes.HasPrefix(b, []byte(h2Preface)):
 		return Analyse(&Stream{Dirs: []StreamDir{d, {}}})
-	case looksFTPReply(b):
-		return analyseFTP(&Stream{SrcPort: 40000, DstPort: 21, Dirs: []StreamDir{{}, d}})
-	case looksFTPCommand(b):
+	case decoder.IsFTPStart(b):
+		if b[0] >= '0' && b[0] <= '9' { // a reply
+			return analyseFTP(&Stream{SrcPort: 40000, DstPort: 21, Dirs: []StreamDir{{}, d}})
+		}
 		return analyseFTP(&Stream{SrcPort: 40000, DstPort: 21, Dirs: []StreamDir{d, {}}})
 	}
 	return nil
-}
-
-func looksFTPReply(b []byte) bool {
-	return len(b) >= 4 && b[0] >= '1' && b[0] <= '5' && b[1] >= '0' && b[1] <= '9' && b[2] >= '0' && b[2] <= '9' && (b[3] == ' ' || b[3] == '-')
-}
-
-func looksFTPCommand(b []byte) bool {
-	l, _, _ := line(b)
-	cmd, _, _ := strings.Cut(l, " ")
-	if len(cmd) < 3 || len(cmd) > 4 {
-		return false
-	}
-	for _, c := range []byte(cmd) {
-		if (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') {
-			return false
-		}
-	}
-	return true
 }
