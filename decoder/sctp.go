@@ -40,8 +40,8 @@ func (h SCTP) DstPort() uint16  { return binary.BigEndian.Uint16(h[sctpDstPort:]
 func (h SCTP) VTag() uint32     { return binary.BigEndian.Uint32(h[sctpVTag:]) }
 func (h SCTP) Checksum() uint32 { return binary.BigEndian.Uint32(h[sctpChecksum:]) }
 
-// sctpChunkNames names the chunk types (IANA "Chunk Types").
-var sctpChunkNames = map[uint8]string{
+// sctpChunkNames names the chunk types (IANA "Chunk Types"; "" unassigned).
+var sctpChunkNames = [256]string{
 	0: "DATA", 1: "INIT", 2: "INIT_ACK", 3: "SACK", 4: "HEARTBEAT", 5: "HEARTBEAT_ACK", 6: "ABORT",
 	7: "SHUTDOWN", 8: "SHUTDOWN_ACK", 9: "ERROR", 10: "COOKIE_ECHO", 11: "COOKIE_ACK", 12: "ECNE",
 	13: "CWR", 14: "SHUTDOWN_COMPLETE", 15: "AUTH", 16: "NR_SACK", 64: "I_DATA", 128: "ASCONF_ACK",
@@ -120,8 +120,8 @@ func sctpCommon(t *Tree, h SCTP) {
 func sctpChunkFields(t *Tree, c []byte) {
 	typ, flags := c[0], c[1]
 	t.Uint("type", uint64(typ))
-	name, ok := sctpChunkNames[typ]
-	if !ok {
+	name := sctpChunkNames[typ]
+	if name == "" {
 		name = "unknown"
 	}
 	t.String("name", name)
