@@ -28,8 +28,8 @@
 // A stream is complete when each direction that carried bytes was seen
 // from its SYN, has no gap, and reached its FIN, or the connection was
 // reset. Application analysis (Config.Analyse, Analyse, AnalysePayload)
-// reads HTTP/1.x messages, HTTP/2 frames (h2c) and FTP control messages
-// from the reassembled bytes.
+// reads HTTP/1.x messages, HTTP/2 frames (h2c, header blocks decoded:
+// HPACK, RFC 7541) and FTP control messages from the reassembled bytes.
 //
 // # Ownership
 //

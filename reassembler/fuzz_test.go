@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"testing"
@@ -424,4 +425,49 @@ func ctlFlags(ctl byte) uint16 {
 		}
 	}
 	return flags
+}
+
+// FuzzHPACK decodes arbitrary bytes as a direction's header blocks (split
+// at the bytes 0xfe 0xfe): no panic; the table stays within its size,
+// which stays within what the peer allows; a block's list within
+// hpackMaxList; and decoding is deterministic (a second decoder fed the
+// same blocks gives the same lists and table).
+func FuzzHPACK(f *testing.F) {
+	for _, x := range []string{
+		"828684410f7777772e6578616d706c652e636f6d" + "fefe" + "828684be58086e6f2d6361636865",
+		"3fe101488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c78f0b97c8e9ae82ae43d3" + "fefe" + "4883640effc1c0bf",
+		"821f08067365637265744003782d610162",
+		"3fe13f4001610162fefebe",
+	} {
+		b, _ := hex.DecodeString(x)
+		f.Add(b, uint16(4096))
+	}
+	f.Fuzz(func(t *testing.T, b []byte, limit uint16) {
+		blocks := bytes.Split(b, []byte{0xfe, 0xfe})
+		var a, z *hpackDecoder = newHPACKDecoder(int(limit)), newHPACKDecoder(int(limit))
+		for _, blk := range blocks {
+			hs, _, err := a.decode(blk)
+			hz, _, errz := z.decode(blk)
+			if !slices.Equal(hs, hz) || (err == nil) != (errz == nil) || !slices.Equal(a.dyn, z.dyn) {
+				t.Fatalf("two decoders differ: %v, %v / %v, %v", hs, err, hz, errz)
+			}
+			size := 0
+			for _, h := range a.dyn {
+				size += entrySize(h)
+			}
+			if size != a.size || a.size > a.max || a.max > a.limit {
+				t.Fatalf("table of %d bytes (counted %d), max %d, limit %d", size, a.size, a.max, a.limit)
+			}
+			list := 0
+			for _, h := range hs {
+				list += entrySize(h)
+			}
+			if list > hpackMaxList {
+				t.Fatalf("list of %d bytes kept", list)
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
 }

@@ -88,14 +88,7 @@ func (m *Message) Fields(t *decoder.Tree) {
 			t.Uint("status", uint64(m.Status))
 			t.String("reason", m.Reason)
 		}
-		t.Array("headers")
-		for _, h := range m.Headers {
-			t.Object("")
-			t.String("name", h.Name)
-			t.String("value", h.Value)
-			t.Close()
-		}
-		t.Close()
+		headersField(t, m.Headers)
 		t.Bool("chunked", m.Chunked)
 		t.Uint("body_len", m.BodyLen)
 		t.Bytes("body", m.Body)
@@ -114,6 +107,18 @@ func (m *Message) Fields(t *decoder.Tree) {
 	}
 }
 
+// headersField writes the "headers" list.
+func headersField(t *decoder.Tree, hs []Header) {
+	t.Array("headers")
+	for _, h := range hs {
+		t.Object("")
+		t.String("name", h.Name)
+		t.String("value", h.Value)
+		t.Close()
+	}
+	t.Close()
+}
+
 // Analyse returns the application messages of a stream: HTTP when either
 // direction starts with an HTTP/1.x start line, HTTP/2 when the client
 // direction starts with its connection preface (or after an upgrade to
@@ -127,7 +132,9 @@ func Analyse(s *Stream) []*Message {
 		return analyseFTP(s)
 	}
 	if bytes.HasPrefix(s.Dirs[0].Bytes(), []byte(h2Preface)) {
-		return append(analyseH2(s, 0, 0), analyseH2(s, 1, 0)...)
+		out := append(analyseH2(s, 0, 0), analyseH2(s, 1, 0)...)
+		h2Headers(out)
+		return out
 	}
 	if !startsHTTP(s.Dirs[0].Bytes()) && !startsHTTP(s.Dirs[1].Bytes()) {
 		return nil
@@ -175,6 +182,9 @@ func Analyse(s *Stream) []*Message {
 		if h2 >= 0 {
 			out = append(out, analyseH2(s, dir, uint64(h2))...)
 		}
+	}
+	if upgrade {
+		h2Headers(out)
 	}
 	return out
 }

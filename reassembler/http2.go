@@ -1,6 +1,7 @@
 package reassembler
 
 import (
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"strconv"
@@ -16,10 +17,11 @@ import (
 // preface then follows its request). From there each direction is read as
 // a sequence of frames, one Message per frame (Proto "HTTP/2", Kind the
 // frame type's name, as PyPCAPKit's HTTPv2 reports them); the preface is a
-// Message of its own. Header blocks are reported as sent, HPACK-compressed
-// (RFC 7541): decoding them needs every block of the connection in order,
-// which a capture with gaps does not always have. A gap ends a direction's
-// frames: nothing marks where the next frame starts.
+// Message of its own. Header blocks are reported as sent, HPACK-compressed,
+// and decoded (hpack.go): the header list of a block (a HEADERS or
+// PUSH_PROMISE frame and the CONTINUATION frames that end it) is the
+// Headers of its first frame. A gap ends a direction's frames: nothing
+// marks where the next frame starts.
 
 // h2Preface is the client connection preface (RFC 9113 section 3.4).
 const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -62,6 +64,12 @@ type H2Frame struct {
 	Opaque  []byte `msgpack:"opaque,omitempty"`
 	Debug   []byte `msgpack:"debug,omitempty"`
 	Payload []byte `msgpack:"payload,omitempty"`
+
+	// frag is the whole header block fragment while the stream is being
+	// analysed (Block keeps at most 64 KiB of it), when the frame's payload
+	// is well formed (hasFrag).
+	frag    []byte
+	hasFrag bool
 }
 
 // H2Setting is one parameter of a SETTINGS frame.
@@ -291,7 +299,7 @@ func (f *H2Frame) parsePayload(m *Message, p []byte) string {
 			priority(q)
 			q = q[5:]
 		}
-		f.Block = capBody(q)
+		f.Block, f.frag, f.hasFrag = capBody(q), q, true
 	case 2: // PRIORITY
 		if err := fixed(5); err != "" {
 			return err
@@ -318,7 +326,7 @@ func (f *H2Frame) parsePayload(m *Message, p []byte) string {
 			return "PUSH_PROMISE without a promised stream identifier"
 		}
 		f.PromisedID = binary.BigEndian.Uint32(q) & 0x7fffffff
-		f.Block = capBody(q[4:])
+		f.Block, f.frag, f.hasFrag = capBody(q[4:]), q[4:], true
 	case 6: // PING
 		if err := fixed(8); err != "" {
 			return err
@@ -337,7 +345,7 @@ func (f *H2Frame) parsePayload(m *Message, p []byte) string {
 		}
 		f.Increment = binary.BigEndian.Uint32(p) & 0x7fffffff
 	case 9: // CONTINUATION
-		f.Block = capBody(p)
+		f.Block, f.frag, f.hasFrag = capBody(p), p, true
 	default:
 		f.Payload = capBody(p)
 	}
@@ -369,7 +377,10 @@ func (f *H2Frame) fields(t *decoder.Tree, m *Message) {
 	case 0:
 		t.Uint("body_len", m.BodyLen)
 		t.Bytes("body", m.Body)
-	case 1, 9:
+	case 1:
+		t.Bytes("header_block", f.Block)
+		headersField(t, m.Headers)
+	case 9:
 		t.Bytes("header_block", f.Block)
 	case 3:
 		t.Uint("error_code", uint64(f.ErrorCode))
@@ -387,6 +398,7 @@ func (f *H2Frame) fields(t *decoder.Tree, m *Message) {
 	case 5:
 		t.Uint("promised_stream_id", uint64(f.PromisedID))
 		t.Bytes("header_block", f.Block)
+		headersField(t, m.Headers)
 	case 6:
 		t.Bytes("opaque", f.Opaque)
 	case 7:
@@ -400,4 +412,131 @@ func (f *H2Frame) fields(t *decoder.Tree, m *Message) {
 	default:
 		t.Bytes("payload", f.Payload)
 	}
+}
+
+// h2Headers decodes the header blocks of the HTTP/2 frames among msgs
+// (each direction's frames in stream order) into the Headers of the frames
+// that start them. A direction's encoder may size its dynamic table up to
+// the SETTINGS_HEADER_TABLE_SIZE its peer sent (in a SETTINGS frame, or in
+// the HTTP2-Settings header of an upgrade request). A block that cannot be
+// decoded carries the reason in its Error, and so do the direction's
+// blocks after it: the table they refer to is unknown from there.
+func h2Headers(msgs []*Message) {
+	limit := [2]int{hpackDefaultTable, hpackDefaultTable}
+	peerSetting := func(dir int, ss []H2Setting) {
+		for _, s := range ss {
+			if s.ID == 1 { // HEADER_TABLE_SIZE: what dir's peer may use
+				limit[1-dir] = max(limit[1-dir], int(min(s.Value, hpackMaxTable)))
+			}
+		}
+	}
+	for _, m := range msgs {
+		switch {
+		case m.H2 != nil && m.H2.Type == 4 && m.H2.Flags&h2EndStream == 0:
+			peerSetting(m.Dir&1, m.H2.Settings)
+		case m.Proto == "HTTP" && m.Kind == "request":
+			peerSetting(0, upgradeSettings(m))
+		}
+	}
+	var (
+		dec   [2]*hpackDecoder
+		lost  [2]string   // why the direction's table is unknown
+		open  [2]*Message // the first frame of the block being read
+		block [2][]byte
+	)
+	addErr := func(m *Message, e string) {
+		if m.Error != "" {
+			e = m.Error + "; " + e
+		}
+		m.Error = e
+	}
+	// drop ends the open block of direction d undecoded: from there on
+	// the table is unknown.
+	drop := func(d int, why string) {
+		if m := open[d]; m != nil {
+			addErr(m, "header block not decoded: "+why)
+			if lost[d] == "" {
+				lost[d] = fmt.Sprintf("the block of stream %d at offset %d was not decoded", m.H2.StreamID, m.Offset)
+			}
+			open[d] = nil
+		}
+	}
+	for _, m := range msgs {
+		f := m.H2
+		if m.Proto != "HTTP/2" || f == nil {
+			continue
+		}
+		frag, ok := f.frag, f.hasFrag
+		f.frag, f.hasFrag = nil, false
+		d := m.Dir & 1
+		switch f.Type {
+		case 1, 5: // HEADERS, PUSH_PROMISE
+			drop(d, fmt.Sprintf("a %s frame came before its END_HEADERS", h2TypeName(f.Type)))
+			open[d], block[d] = m, block[d][:0]
+		case 9: // CONTINUATION
+			if open[d] == nil || open[d].H2.StreamID != f.StreamID {
+				addErr(m, "CONTINUATION without a header block of its stream before it")
+				continue
+			}
+		default:
+			drop(d, fmt.Sprintf("a %s frame came before its END_HEADERS", h2TypeName(f.Type)))
+			continue
+		}
+		switch {
+		case !m.Complete:
+			drop(d, "a frame of it is cut short")
+			continue
+		case !ok:
+			drop(d, "a frame of it is malformed")
+			continue
+		case len(block[d])+len(frag) > hpackMaxBlock:
+			drop(d, fmt.Sprintf("over %d bytes", hpackMaxBlock))
+			continue
+		}
+		block[d] = append(block[d], frag...)
+		if f.Flags&h2EndHeaders == 0 {
+			continue
+		}
+		start := open[d]
+		open[d] = nil
+		if lost[d] != "" {
+			addErr(start, "header block not decoded: "+lost[d])
+			continue
+		}
+		if dec[d] == nil {
+			dec[d] = newHPACKDecoder(limit[d])
+		}
+		hs, cut, err := dec[d].decode(block[d])
+		start.Headers = hs
+		if err != nil {
+			addErr(start, err.Error())
+			lost[d] = fmt.Sprintf("the block of stream %d at offset %d failed", start.H2.StreamID, start.Offset)
+		} else if cut {
+			addErr(start, fmt.Sprintf("header list over %d bytes: the first fields are kept", hpackMaxList))
+		}
+	}
+	for d := range open {
+		if open[d] != nil {
+			addErr(open[d], "header block not decoded: it has no END_HEADERS")
+		}
+	}
+}
+
+// upgradeSettings returns the settings of an HTTP/1.1 request's
+// HTTP2-Settings header (a SETTINGS payload in base64url, RFC 9113
+// section 3.2.1), if it asks for h2c.
+func upgradeSettings(m *Message) []H2Setting {
+	v := headerValue(m.Headers, "HTTP2-Settings")
+	if v == "" || !isH2Upgrade(m) {
+		return nil
+	}
+	p, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(strings.TrimSpace(v), "="))
+	if err != nil {
+		return nil
+	}
+	var ss []H2Setting
+	for i := 0; i+6 <= len(p); i += 6 {
+		ss = append(ss, H2Setting{ID: binary.BigEndian.Uint16(p[i:]), Value: binary.BigEndian.Uint32(p[i+2:])})
+	}
+	return ss
 }

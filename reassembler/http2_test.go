@@ -252,4 +252,95 @@ func TestHTTP2Capture(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("messages:\n got %q\nwant %q", got, want)
 	}
+	// The header blocks, decoded, as tshark decodes them (http2.header.name
+	// and http2.header.value).
+	req := func(path string) string {
+		return fmt.Sprint(hdrs(":method", "GET", ":path", path, ":scheme", "http", ":authority", "127.0.0.1:18080",
+			"accept", "*/*", "accept-encoding", "gzip, deflate", "user-agent", "nghttp2/1.52.0"))
+	}
+	rsp := func(length, typ string) string {
+		return fmt.Sprint(hdrs(":status", "200", "server", "nghttpd nghttp2/1.52.0", "cache-control", "max-age=3600",
+			"date", "Mon, 07 Dec 2026 20:03:54 GMT", "content-length", length, "last-modified", "Mon, 07 Dec 2026 20:03:52 GMT",
+			"content-type", typ))
+	}
+	wantHeaders := []string{req("/index.html"), req("/numbers.txt"), rsp("19", "text/html"), rsp("38893", "text/plain")}
+	var gotHeaders []string
+	for _, r := range recs {
+		if m := r.Message; m != nil && m.Kind == "HEADERS" {
+			gotHeaders = append(gotHeaders, fmt.Sprint(m.Headers))
+		}
+	}
+	if !slices.Equal(gotHeaders, wantHeaders) {
+		t.Errorf("headers:\n got %q\nwant %q", gotHeaders, wantHeaders)
+	}
+}
+
+// TestHTTP2HPACKCapture: testdata/h2c-hpack.pcap, real traffic that works
+// the HPACK decoder (see testdata/README.md): the client's encoder table
+// cut to 200 bytes and the server's to 300 (size updates, evictions),
+// header blocks of 18 KB sent as HEADERS + CONTINUATION, Huffman-coded
+// and raw strings, a UTF-8 value; then a PUT on a second connection.
+//
+// The headers are tshark 4.0's (tshark -d tcp.port==18081,http2 -T json
+// --no-duplicate-keys, http2.header.name and .value per HEADERS frame),
+// where tshark decodes them. It does not decode the first connection's
+// responses (it shows no headers: it does not apply the client's
+// SETTINGS_HEADER_TABLE_SIZE of 300 before the server's size update),
+// and of the 18 KB blocks it shows the first 12 fields: the other four are
+// what nghttp was told to send (--continuation sends six 4,096-byte
+// continuation-test headers; -H the last three), and the block's bytes
+// end with them. The responses' content-length is checked against the
+// DATA received.
+func TestHTTP2HPACKCapture(t *testing.T) {
+	recs := runCapture(t, "../testdata/h2c-hpack.pcap", Config{TCP: true, Analyse: true}, 0)
+	dash := strings.Repeat("-", 4096)
+	req := func(method, path string, extra ...string) []Header {
+		return append(hdrs(":method", method, ":path", path, ":scheme", "http", ":authority", "127.0.0.1:18081",
+			"accept", "*/*", "accept-encoding", "gzip, deflate", "user-agent", "nghttp2/1.52.0"), hdrs(extra...)...)
+	}
+	cont := []string{"continuation-test-1", dash, "continuation-test-2", dash, "continuation-test-3", dash,
+		"continuation-test-4", dash, "continuation-test-5", dash, "continuation-test-6", dash,
+		"x-trace-id", "0123456789abcdef0123456789abcdef", "cookie", "session=Zm9vYmFyYmF6cXV4; theme=dark", "x-utf", "café"}
+	rsp := func(date, length string) []Header {
+		return hdrs(":status", "200", "server", "nghttpd nghttp2/1.52.0", "cache-control", "max-age=3600",
+			"date", date, "content-length", length, "last-modified", "Mon, 07 Dec 2026 21:28:35 GMT", "content-type", "text/plain")
+	}
+	const date = "Mon, 07 Dec 2026 21:29:13 GMT"
+	want := map[string][]Header{
+		"0 0 13": req("GET", "/a.txt", cont...), "0 0 15": req("GET", "/a.txt", cont...),
+		"0 0 17": req("GET", "/b.txt", cont...), "0 0 19": req("GET", "/b.txt", cont...),
+		"0 1 13": rsp(date, "12"), "0 1 15": rsp(date, "12"), "0 1 17": rsp(date, "1092"), "0 1 19": rsp(date, "1092"),
+		"1 0 13": req("PUT", "/a.txt", "content-length", "3000"), "1 1 13": rsp(date, "12"),
+	}
+	conn, blocks, data := -1, 0, map[string]uint64{}
+	for _, r := range recs {
+		if r.Stream != nil {
+			conn++
+		}
+		m := r.Message
+		if m == nil || m.H2 == nil {
+			continue
+		}
+		if m.Error != "" {
+			t.Errorf("%d %s: %s", conn, h2Summary(m), m.Error)
+		}
+		key := fmt.Sprintf("%d %d %d", conn, m.Dir, m.H2.StreamID)
+		switch m.Kind {
+		case "HEADERS":
+			blocks++
+			if w, ok := want[key]; !ok || !slices.Equal(m.Headers, w) {
+				t.Errorf("%s: headers %.300q\nwant %.300q", key, m.Headers, w)
+			}
+		case "DATA":
+			data[key] += m.BodyLen
+		}
+	}
+	if blocks != len(want) {
+		t.Errorf("%d header blocks, want %d", blocks, len(want))
+	}
+	for key, w := range want {
+		if cl := headerValue(w, "content-length"); (cl != "" || data[key] > 0) && cl != fmt.Sprint(data[key]) {
+			t.Errorf("%s: content-length %s, %d bytes of DATA", key, cl, data[key])
+		}
+	}
 }
