@@ -344,3 +344,26 @@ func TestHTTP2HPACKCapture(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTP2UpgradeSettings: the HTTP2-Settings header of an upgrade
+// request is the client's first SETTINGS: its HEADER_TABLE_SIZE lets the
+// server's encoder grow its table; without it the same block is refused.
+func TestHTTP2UpgradeSettings(t *testing.T) {
+	rsp := "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+	s := cat([]byte(rsp), h2frame(4, 0, 0, nil), h2frame(1, h2EndHeaders|h2EndStream, 1, []byte("\x3f\xe1\x3f\x88")))
+	for _, c := range []struct{ settings, want string }{
+		{"AAEAACAA", "[{:status 200}] "}, // HEADER_TABLE_SIZE 8192
+		{"AAMAAABk", "[] hpack: offset 0: table size update to 8192, over the 4096 the peer allows"},
+	} {
+		req := "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: " + c.settings + "\r\n\r\n"
+		var got []string
+		for _, m := range Analyse(h2Stream(cat([]byte(req), []byte(h2Preface)), []byte(s))) {
+			if m.Kind == "HEADERS" {
+				got = append(got, fmt.Sprintf("%v %s", m.Headers, m.Error))
+			}
+		}
+		if len(got) != 1 || got[0] != c.want {
+			t.Errorf("HTTP2-Settings %s: %q, want %q", c.settings, got, c.want)
+		}
+	}
+}
