@@ -29,7 +29,8 @@
 // from its SYN, has no gap, and reached its FIN, or the connection was
 // reset. Application analysis (Config.Analyse, Analyse, AnalysePayload)
 // reads HTTP/1.x messages, HTTP/2 frames (h2c, header blocks decoded:
-// HPACK, RFC 7541) and FTP control messages from the reassembled bytes.
+// HPACK, RFC 7541), TLS records (the handshake in clear: hellos, JA3,
+// certificates) and FTP control messages from the reassembled bytes.
 //
 // # Ownership
 //

@@ -155,6 +155,9 @@ func FuzzHTTP(f *testing.F) {
 	f.Add(h2Client, h2Server)
 	f.Add([]byte("GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n"+h2Preface+"\x00\x00\x00\x04\x00\x00\x00\x00\x00"),
 		[]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n\x00\x00\x01\x01\x04\x00\x00\x00\x01\x88"))
+	ch := clientHello()
+	f.Add(cat(tlsRec(22, ch[:40]), tlsRec(22, ch[40:]), tlsRec(20, []byte{1}), tlsRec(22, make([]byte, 40))),
+		cat(tlsRec(22, tlsHS(11, tlsVec(3, tlsVec(3, []byte("x"))))), tlsRec(21, []byte{2, 40})))
 	f.Fuzz(func(t *testing.T, c, s []byte) {
 		for _, port := range []uint16{80, 21} {
 			st := &Stream{SrcPort: 40000, DstPort: port, Dirs: []StreamDir{

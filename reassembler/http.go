@@ -24,7 +24,7 @@ import (
 
 // Message is one application message of a stream.
 type Message struct {
-	Proto string `msgpack:"proto"` // "HTTP", "HTTP/2" (one per frame: see http2.go) or "FTP"
+	Proto string `msgpack:"proto"` // "HTTP", "HTTP/2" (one per frame: see http2.go), "TLS" (one per record: tls.go) or "FTP"
 	// Dir is the stream direction: 0 client to server, 1 server to client.
 	Dir int `msgpack:"dir"`
 	// Kind is "request" or "response" (HTTP), the frame type's name or
@@ -51,6 +51,9 @@ type Message struct {
 
 	// HTTP/2: the frame (a DATA frame's data is Body, BodyLen).
 	H2 *H2Frame `msgpack:"h2,omitempty"`
+
+	// TLS: the record (its memory is its own: see tls.go).
+	TLS *TLSRecord `msgpack:"tls,omitempty"`
 
 	// FTP
 	Command string `msgpack:"command,omitempty"`
@@ -96,6 +99,10 @@ func (m *Message) Fields(t *decoder.Tree) {
 		if m.H2 != nil {
 			m.H2.fields(t, m)
 		}
+	case "TLS":
+		if m.TLS != nil {
+			m.TLS.fields(t)
+		}
 	case "FTP":
 		if m.Kind == "command" {
 			t.String("command", m.Command)
@@ -119,17 +126,21 @@ func headersField(t *decoder.Tree, hs []Header) {
 	t.Close()
 }
 
-// Analyse returns the application messages of a stream: HTTP when either
-// direction starts with an HTTP/1.x start line, HTTP/2 when the client
-// direction starts with its connection preface (or after an upgrade to
-// h2c: see http2.go), FTP control when either port is 21. Messages are
-// ordered by direction (requests first), then offset.
+// Analyse returns the application messages of a stream: FTP control when
+// either port is 21, TLS records when either direction starts with a
+// handshake record (see tls.go), HTTP/2 when the client direction starts
+// with its connection preface (or after an upgrade to h2c: see http2.go),
+// HTTP when either direction starts with an HTTP/1.x start line. Messages
+// are ordered by direction (client first), then offset.
 func Analyse(s *Stream) []*Message {
 	if len(s.Dirs) != 2 {
 		return nil
 	}
 	if s.SrcPort == 21 || s.DstPort == 21 {
 		return analyseFTP(s)
+	}
+	if startsTLS(s.Dirs[0].Bytes()) || startsTLS(s.Dirs[1].Bytes()) {
+		return append(analyseTLS(s, 0), analyseTLS(s, 1)...)
 	}
 	if bytes.HasPrefix(s.Dirs[0].Bytes(), []byte(h2Preface)) {
 		out := append(analyseH2(s, 0, 0), analyseH2(s, 1, 0)...)
@@ -481,8 +492,9 @@ func dechunk(b []byte) (int, []byte, bool) {
 // AnalysePayload analyses one direction's bytes read from a file
 // (PyPCAPKit's analyse on a payload): HTTP/1.x requests or responses when
 // it starts with an HTTP start line, HTTP/2 frames when it starts with the
-// client's connection preface, else FTP commands or replies when its
-// first line looks like one. It returns nil when it recognises neither.
+// client's connection preface, TLS records when it starts with a hello,
+// else FTP commands or replies when its first line looks like one. It
+// returns nil when it recognises none.
 // Frames are empty: a payload file has none.
 func AnalysePayload(b []byte) []*Message {
 	d := StreamDir{Data: b, Length: uint64(len(b))}
@@ -495,6 +507,8 @@ func AnalysePayload(b []byte) []*Message {
 		return Analyse(s)
 	case bytes.HasPrefix(b, []byte(h2Preface)):
 		return Analyse(&Stream{Dirs: []StreamDir{d, {}}})
+	case startsTLS(b):
+		return analyseTLS(&Stream{Dirs: []StreamDir{d, {}}}, 0)
 	case decoder.IsFTPStart(b):
 		if b[0] >= '0' && b[0] <= '9' { // a reply
 			return analyseFTP(&Stream{SrcPort: 40000, DstPort: 21, Dirs: []StreamDir{{}, d}})

@@ -131,7 +131,8 @@ var fieldsDecoder = decoder.New(decoder.Options{})
 
 // Clone returns a deep copy of r that owns all its bytes: what a consumer
 // that keeps a record past the emit call must keep (see the package doc on
-// ownership).
+// ownership). A Message's TLS record is shared, not copied: it owns its
+// bytes from the start and is never changed.
 func (r Record) Clone() Record {
 	if d := r.Datagram; d != nil {
 		c := *d

@@ -19,7 +19,9 @@ Application analysis (PyPCAPKit's analyse): reassemble the TCP streams of
 the capture IN and report their HTTP/1.x messages (request and status
 lines, headers, bodies with Content-Length or chunked, pipelined requests),
 their HTTP/2 frames in cleartext (h2c: prior knowledge or an upgrade from
-HTTP/1.1; one block per frame, header blocks as sent, HPACK-compressed)
+HTTP/1.1; one block per frame, header blocks decoded), their TLS records
+(one block per record; the handshake in clear: hellos with server name,
+ALPN, versions and JA3/JA3S fingerprints, TLS 1.2 certificates, alerts)
 and FTP control commands and replies, each with the frames it came from.
 When IN is not a capture it is read as one direction's payload.
 

@@ -43,7 +43,7 @@ func runIngest(args []string) error {
 	proto := fs.String("P", "", "stop decoding after this protocol (e.g. tcp)")
 	reasm := fs.String("reassemble", "", "reassemble, comma-separated: ipv4, ipv6, tcp (records join the report)")
 	strict := fs.Bool("strict", false, "with --reassemble: keep incomplete datagrams and streams, marked as such")
-	analyse := fs.Bool("analyse", false, "with --reassemble tcp: report HTTP, HTTP/2 and FTP messages of the streams")
+	analyse := fs.Bool("analyse", false, "with --reassemble tcp: report HTTP, HTTP/2, TLS and FTP messages of the streams")
 	trace := fs.Bool("trace", false, "trace flows (flow records join the report)")
 	wait := fs.Bool("wait", false, "wait for the reports")
 	out := fs.String("o", "", "with --wait: write the reports into this folder")

@@ -19,7 +19,7 @@ var commands = map[string]struct {
 	"generate":   {runGenerate, "write a deterministic synthetic capture"},
 	"reassemble": {runReassemble, "reassemble IPv4/IPv6 datagrams or TCP streams (PyPCAPKit's reassemble)"},
 	"trace":      {runTrace, "trace flows into per-flow pcap or report files (PyPCAPKit's trace)"},
-	"analyse":    {runAnalyse, "report the HTTP, HTTP/2 and FTP messages of a capture's TCP streams or of a payload file"},
+	"analyse":    {runAnalyse, "report the HTTP, HTTP/2, TLS and FTP messages of a capture's TCP streams or of a payload file"},
 	"serve":      {runServe, "run an embedded NATS server with every stage (the all-in-one)"},
 	"service":    {runService, "run one stage (ingest, decoder, reassembler, tracer, reporter) against NATS"},
 	"health":     {runHealth, "check that a NATS server with JetStream answers (exit status)"},

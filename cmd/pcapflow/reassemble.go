@@ -30,8 +30,9 @@ Flags:
                      caps, end of capture, gaps), marked incomplete; missing
                      bytes are never zero-filled
                        pcapflow reassemble in.pcap --proto tcp --strict
-  --analyse          add the HTTP, HTTP/2 and FTP messages of each stream
-                     ("HTTP N.M", "HTTP/2 N.M": one per HTTP/2 frame)
+  --analyse          add the HTTP, HTTP/2, TLS and FTP messages of each
+                     stream ("HTTP N.M", "HTTP/2 N.M": one per HTTP/2 frame,
+                     "TLS N.M": one per TLS record)
   -o, --output PATH  report file, "-" for stdout (default "-")
   -f, --format FMT   json, plist or tree; default from the output extension,
                      else json
