@@ -143,3 +143,50 @@ func TestRecordLendAndClone(t *testing.T) {
 		t.Errorf("%d streams and %d datagrams, want 3 and 3", streams, datagrams)
 	}
 }
+
+// TestMessagesMsgpack: the HTTP/2 (decoded headers) and TLS messages of
+// real captures survive a msgpack round trip: the bus carries them.
+func TestMessagesMsgpack(t *testing.T) {
+	n := 0
+	for _, path := range []string{"../testdata/h2c-hpack.pcap", "../testdata/tls.pcap"} {
+		for _, r := range runCapture(t, path, Config{TCP: true, Analyse: true, Strict: true}, 0) {
+			if r.Message == nil {
+				continue
+			}
+			n++
+			b, err := msgpack.Marshal(&r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back Record
+			if err := msgpack.Unmarshal(b, &back); err != nil {
+				t.Fatal(err)
+			}
+			var t1, t2 decoder.Tree
+			r.Fields(&t1)
+			back.Fields(&t2)
+			if !sameTree(&t1, &t2) {
+				t.Errorf("%s %s: round trip changed the record", path, r.Name())
+			}
+		}
+	}
+	if n < 60 {
+		t.Errorf("%d messages, want the captures' 60 or more", n)
+	}
+}
+
+// sameTree reports whether two trees render the same: the same nodes, with
+// values compared by content (an empty value and a missing one alike).
+func sameTree(a, b *decoder.Tree) bool {
+	if len(a.Nodes) != len(b.Nodes) {
+		return false
+	}
+	for i := range a.Nodes {
+		x, y := &a.Nodes[i], &b.Nodes[i]
+		if x.Key() != y.Key() || x.Kind != y.Kind || x.Num != y.Num || x.End != y.End || x.Digits != y.Digits ||
+			x.Nsec() != y.Nsec() || string(x.Value()) != string(y.Value()) {
+			return false
+		}
+	}
+	return true
+}

@@ -114,7 +114,8 @@ func TestEmbeddedEngineEquivalence(t *testing.T) {
 	ng := filepath.Join(dir, "ng")
 	os.Mkdir(ng, 0o755)
 	ins = append(ins, genCapture(t, ng, 1500, 8, true))
-	ins = append(ins, "../testdata/h2c.pcap") // HTTP/2 frames in the analysis records
+	// HTTP/2 frames with decoded headers, and TLS records, in the analysis records.
+	ins = append(ins, "../testdata/h2c.pcap", "../testdata/h2c-hpack.pcap", "../testdata/tls.pcap")
 	if d := corpusDir(t); d != "" {
 		es, _ := os.ReadDir(d)
 		for i, e := range es {
@@ -147,7 +148,7 @@ func TestEmbeddedEngineEquivalence(t *testing.T) {
 			o.Trace = &tracer.Config{}
 		}
 		for _, in := range ins {
-			if !strings.Contains(in, "frag") && !strings.Contains(in, "http") && !strings.Contains(in, "gen") && !strings.Contains(in, "h2c") {
+			if !strings.Contains(in, "frag") && !strings.Contains(in, "http") && !strings.Contains(in, "gen") && !strings.Contains(in, "h2c") && !strings.Contains(in, "tls") {
 				continue
 			}
 			t.Run(filepath.Base(in), func(t *testing.T) { compareEngines(t, EngineEmbedded, in, reporter.JSON, decoder.Options{}, withAll) })
