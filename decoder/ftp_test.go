@@ -51,9 +51,14 @@ func TestFTPBinaryTail(t *testing.T) {
 }
 
 // TestFTPNotFTP: on port 21, what does not start like a command or a reply
-// stays raw TCP payload (a TLS record after AUTH TLS, binary, a long word).
+// is not FTP: a TLS ClientHello after AUTH TLS is TLS, binary or a long
+// word stays raw TCP payload.
 func TestFTPNotFTP(t *testing.T) {
-	for _, payload := range []string{"\x16\x03\x01\x02\x00", "ABCDEF x\r\n", "12a ok\r\n", "US", "LIST \x00\r\n", "220 \x00ok\r\n"} {
+	hello := tbTCP(40000, 21, 1, 1, TCPAck|TCPPsh, nil, []byte("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"))
+	if p, _ := tbDecode(t, tbEth(0x0800, tbIPv4(6, hello))); p.Chain() != "Ethernet:IPv4:TCP:TLS" {
+		t.Errorf("ClientHello after AUTH TLS: chain %q", p.Chain())
+	}
+	for _, payload := range []string{"\x17\x03\x03\x00\x20", "ABCDEF x\r\n", "12a ok\r\n", "US", "LIST \x00\r\n", "220 \x00ok\r\n"} {
 		p, _ := tbDecode(t, tbEth(0x0800, tbIPv4(6, tbTCP(40000, 21, 1, 1, TCPAck|TCPPsh, nil, []byte(payload)))))
 		if got := p.Chain(); got != "Ethernet:IPv4:TCP" {
 			t.Errorf("%q: chain %q", payload, got)

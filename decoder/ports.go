@@ -12,6 +12,8 @@ package decoder
 //	       line is what makes a segment HTTP, so the heuristic alone is used.
 //	FTP    TCP 21 (the control channel), when the payload starts with a
 //	       command or a reply line
+//	TLS    TCP, when the payload starts with a record header and holds a
+//	       hello, or on a TLS port (443, 993, ...: see tls.go)
 //	L2TP   UDP 1701
 //	GTP    UDP 2152 (GTP-U), 2123 (GTP-C)
 //	VXLAN  UDP 4789
@@ -36,6 +38,9 @@ func portProto(transport Proto, src, dst uint16, payload []byte) Proto {
 		}
 		if (src == 21 || dst == 21) && IsFTPStart(payload) {
 			return ProtoFTP
+		}
+		if isTLSStart(src, dst, payload) {
+			return ProtoTLS
 		}
 	case ProtoUDP:
 		if pr := udpPortProto(dst, payload); pr != ProtoRaw {

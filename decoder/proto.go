@@ -50,6 +50,7 @@ const (
 	ProtoVXLAN
 	ProtoSCTP // transport, after the others: protocol numbers are on the bus
 	ProtoFTP
+	ProtoTLS
 	numProtos
 )
 
@@ -125,6 +126,7 @@ var protos = [numProtos]protoInfo{
 	ProtoVXLAN:     {"VXLAN", "vxlan", LevelApplication},
 	ProtoSCTP:      {"SCTP", "sctp", LevelTransport},
 	ProtoFTP:       {"FTP", "ftp", LevelApplication},
+	ProtoTLS:       {"TLS", "tls", LevelApplication},
 }
 
 // String returns the protocol's name as it appears in protocol chains.

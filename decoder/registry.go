@@ -44,6 +44,7 @@ var decoders = [numProtos]decodeFunc{
 	ProtoVXLAN:     decodeVXLAN,
 	ProtoSCTP:      decodeSCTP,
 	ProtoFTP:       decodeFTP,
+	ProtoTLS:       decodeTLS,
 }
 
 // fieldsFunc writes the report fields of layer l (header fields only; the
@@ -88,6 +89,7 @@ var fielders = [numProtos]fieldsFunc{
 	ProtoVXLAN:     fieldsVXLAN,
 	ProtoSCTP:      fieldsSCTP,
 	ProtoFTP:       fieldsFTP,
+	ProtoTLS:       fieldsTLS,
 }
 
 // protoRawIP is a marker for raw-IP link types: the version nibble decides.
