@@ -39,7 +39,9 @@ func portProto(transport Proto, src, dst uint16, payload []byte) Proto {
 		if (src == 21 || dst == 21) && IsFTPStart(payload) {
 			return ProtoFTP
 		}
-		if isTLSStart(src, dst, payload) {
+		// The content type byte first, here, where it inlines: most
+		// payloads are no record.
+		if payload[0]-20 <= 24-20 && isTLSStart(src, dst, payload) {
 			return ProtoTLS
 		}
 	case ProtoUDP:
