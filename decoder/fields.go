@@ -5,6 +5,7 @@ package decoder
 var partialFielders = [numProtos]func(t *Tree, b []byte, err error){
 	ProtoTCP:  fieldsTCPPartial,
 	ProtoSCTP: fieldsSCTPPartial,
+	ProtoDHCP: fieldsDHCPPartial,
 }
 
 // Fields writes the decoded layers of p into t as PyPCAPKit nests them: one

@@ -17,6 +17,8 @@ package decoder
 //	L2TP   UDP 1701
 //	GTP    UDP 2152 (GTP-U), 2123 (GTP-C)
 //	VXLAN  UDP 4789
+//	DHCP   UDP 67, 68, when the payload holds BOOTP's fixed part and is a
+//	       request or a reply
 //	ESP    UDP 4500 (RFC 3948) unless the first 4 bytes are zero (IKE
 //	       behind the non-ESP marker) or the payload is a 1-byte NAT
 //	       keepalive
@@ -63,6 +65,10 @@ func udpPortProto(port uint16, payload []byte) Proto {
 		return ProtoGTP
 	case 4789:
 		return ProtoVXLAN
+	case 67, 68:
+		if isDHCP(payload) {
+			return ProtoDHCP
+		}
 	case 4500:
 		if len(payload) >= 4 && (payload[0]|payload[1]|payload[2]|payload[3]) != 0 {
 			return ProtoESP

@@ -51,6 +51,7 @@ const (
 	ProtoSCTP // transport, after the others: protocol numbers are on the bus
 	ProtoFTP
 	ProtoTLS
+	ProtoDHCP
 	numProtos
 )
 
@@ -127,6 +128,7 @@ var protos = [numProtos]protoInfo{
 	ProtoSCTP:      {"SCTP", "sctp", LevelTransport},
 	ProtoFTP:       {"FTP", "ftp", LevelApplication},
 	ProtoTLS:       {"TLS", "tls", LevelApplication},
+	ProtoDHCP:      {"DHCP", "dhcp", LevelApplication},
 }
 
 // String returns the protocol's name as it appears in protocol chains.

@@ -45,6 +45,7 @@ var decoders = [numProtos]decodeFunc{
 	ProtoSCTP:      decodeSCTP,
 	ProtoFTP:       decodeFTP,
 	ProtoTLS:       decodeTLS,
+	ProtoDHCP:      decodeDHCP,
 }
 
 // fieldsFunc writes the report fields of layer l (header fields only; the
@@ -90,6 +91,7 @@ var fielders = [numProtos]fieldsFunc{
 	ProtoSCTP:      fieldsSCTP,
 	ProtoFTP:       fieldsFTP,
 	ProtoTLS:       fieldsTLS,
+	ProtoDHCP:      fieldsDHCP,
 }
 
 // protoRawIP is a marker for raw-IP link types: the version nibble decides.

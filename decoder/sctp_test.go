@@ -3,6 +3,7 @@ package decoder
 import (
 	"encoding/binary"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,6 +64,10 @@ func flatten(tr *Tree, path ...string) []string {
 				out = append(out, fmt.Sprintf("%s=%x", name, nd.Bin()))
 			case KindString:
 				out = append(out, name+"="+nd.Str())
+			case KindIPv4, KindIPv6:
+				out = append(out, name+"="+net.IP(nd.Bin()).String())
+			case KindMAC:
+				out = append(out, name+"="+net.HardwareAddr(nd.Bin()).String())
 			default:
 				out = append(out, fmt.Sprintf("%s=%d", name, nd.Num))
 			}
