@@ -25,6 +25,11 @@ type Flow struct {
 	// echo identifier.
 	SrcPort uint16 `msgpack:"srcport"`
 	DstPort uint16 `msgpack:"dstport"`
+	// Service lists the application protocols decoded in the flow's
+	// packets, by their report keys in the order first seen ("dns",
+	// "http", "tls", "ftp", "dhcp"; "" for none), as Zeek's conn.log
+	// service field does.
+	Service string `msgpack:"service"`
 
 	FirstSec  int64  `msgpack:"first_sec"`
 	FirstNsec uint32 `msgpack:"first_nsec"`
@@ -94,6 +99,7 @@ func (f *Flow) Fields(t *decoder.Tree) {
 	t.Uint("srcport", uint64(f.SrcPort))
 	addr("dst", f.Dst)
 	t.Uint("dstport", uint64(f.DstPort))
+	t.String("service", f.Service)
 	t.Time("first", f.FirstSec, f.FirstNsec, f.Digits)
 	t.Time("last", f.LastSec, f.LastNsec, f.Digits)
 	t.Object("orig")

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -285,5 +287,44 @@ func TestFileSinkFragments(t *testing.T) {
 	}
 	if n != 1+len(frags) {
 		t.Errorf("%d records, want %d (query + every fragment)", n, 1+len(frags))
+	}
+}
+
+// TestFlowService: a flow's service lists the application protocols its
+// packets carry, in the order first seen (as Zeek's conn.log service): a
+// DNS answer that came in fragments is "dns" (read from the reassembled
+// datagram), a TCP connection that sends no payload has none,
+// an HTTP connection that switches to TLS is "http,tls", and a UDP flow of
+// payload no decoder claims has none.
+func TestFlowService(t *testing.T) {
+	c := newCapture(t)
+	answer := &craft.DNS{ID: 7, Response: true, Questions: []craft.DNSQuestion{{Name: "example.org", Type: 1, Class: 1}}}
+	for i := range 120 {
+		answer.Answers = append(answer.Answers, craft.DNSA("example.org", 60, netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})))
+	}
+	dgram, err := craft.Build(&craft.IPv4{ID: 99, Src: srv, Dst: cli}, &craft.UDP{SrcPort: 53, DstPort: 5000}, answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frags, err := craft.FragmentIPv4(dgram, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fr := range frags {
+		c.add(craft.RawIP(fr))
+	}
+	c.add(&craft.IPv4{Src: cli, Dst: srv}, &craft.TCP{SrcPort: 40001, DstPort: 80, Flags: craft.SYN})
+	c.add(&craft.IPv4{Src: cli, Dst: srv}, &craft.TCP{SrcPort: 40002, DstPort: 8080, Flags: craft.ACK | craft.PSH},
+		craft.Payload("CONNECT example.org:443 HTTP/1.1\r\nHost: example.org\r\n\r\n"))
+	hello := []byte{22, 3, 1, 0, 8, 1, 0, 0, 4, 3, 3, 0, 0}
+	c.add(&craft.IPv4{Src: cli, Dst: srv}, &craft.TCP{SrcPort: 40002, DstPort: 8080, Seq: 100, Flags: craft.ACK | craft.PSH}, craft.Payload(hello))
+	c.add(&craft.IPv4{Src: cli, Dst: srv}, &craft.UDP{SrcPort: 6000, DstPort: 41000}, craft.Payload("opaque"))
+	var got []string
+	for _, fl := range run(t, Config{}, c.frames, 0) {
+		got = append(got, fmt.Sprintf("%s %d>%d %q", fl.ProtoName(), fl.SrcPort, fl.DstPort, fl.Service))
+	}
+	want := []string{`UDP 53>5000 "dns"`, `TCP 40001>80 ""`, `TCP 40002>8080 "http,tls"`, `UDP 6000>41000 ""`}
+	if !slices.Equal(got, want) {
+		t.Errorf("flows %q, want %q", got, want)
 	}
 }

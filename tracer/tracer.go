@@ -80,7 +80,8 @@ type flow struct {
 	history []byte
 	hist0   [12]byte
 	r       *record
-	_       [12]byte
+	svc     [4]decoder.Proto // application protocols seen, in order (see addService)
+	_       [8]byte
 }
 
 // record is a flow's record with inline storage for its addresses and
@@ -126,7 +127,8 @@ type Tracer struct {
 	adv  bool
 	err  error
 	pkt  pktInfo
-	hist map[string]string // see historyString
+	hist map[string]string           // see historyString
+	svcs map[[4]decoder.Proto]string // see serviceString
 	// Free frame buffers (see addFrame).
 	freeFrames [frameClasses]freeList
 	freeBytes  int
@@ -259,6 +261,9 @@ type pktInfo struct {
 	window         uint16
 	seq            uint32
 	payload        int
+	// app is the application protocol decoded after the transport header
+	// (ProtoNone if none).
+	app decoder.Proto
 }
 
 // addrWords reads an address of up to 16 bytes as flowKey words.
@@ -313,6 +318,14 @@ const (
 	kindTransport
 	kindICMP
 )
+
+// appLayer marks the application protocols (a flow's service).
+var appLayer = func() (m [256]bool) {
+	for _, pr := range decoder.Protos() {
+		m[pr] = pr.Level() == decoder.LevelApplication
+	}
+	return m
+}()
 
 var layerKind = [256]uint8{
 	decoder.ProtoIPv4:   kindIP,
@@ -406,7 +419,10 @@ func (t *Tracer) transport(p *decoder.Packet, ti int, pi *pktInfo) bool {
 	}
 	b := p.Data[l.Off:l.End]
 	pi.payload = int(l.End - l.Off - l.Hdr)
-	pi.flags, pi.seq, pi.window = 0, 0, 0
+	pi.flags, pi.seq, pi.window, pi.app = 0, 0, 0, decoder.ProtoNone
+	if a := ti + 1; pi.payload > 0 && a < p.N && appLayer[p.Layers[a].Proto] && !(a == p.N-1 && p.Failed()) {
+		pi.app = p.Layers[a].Proto
+	}
 	switch l.Proto {
 	case decoder.ProtoTCP:
 		if !t.cfg.TCP || len(b) < 20 {
@@ -626,6 +642,50 @@ func (t *Tracer) newFlow(k *flowKey, h uint64, pi *pktInfo, fromA bool, fi *repo
 	return f
 }
 
+// addService notes an application protocol of the flow (the first four,
+// in the order seen).
+func (f *flow) addService(a decoder.Proto) {
+	for i, s := range f.svc {
+		if s == a {
+			return
+		}
+		if s == decoder.ProtoNone {
+			f.svc[i] = a
+			return
+		}
+	}
+}
+
+// serviceString returns the flow's application protocols as their keys
+// joined by commas ("dns", "http,tls"), as Zeek's conn.log service field
+// lists them; the few distinct lists of a capture are allocated once.
+func (t *Tracer) serviceString(svc [4]decoder.Proto) string {
+	if svc[0] == decoder.ProtoNone {
+		return ""
+	}
+	if s, ok := t.svcs[svc]; ok {
+		return s
+	}
+	var b []byte
+	for _, a := range svc {
+		if a == decoder.ProtoNone {
+			break
+		}
+		if len(b) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, a.Key()...)
+	}
+	s := string(b)
+	if t.svcs == nil {
+		t.svcs = make(map[[4]decoder.Proto]string)
+	}
+	if len(t.svcs) < maxHistories {
+		t.svcs[svc] = s
+	}
+	return s
+}
+
 func (f *flow) letter(d int, c byte) {
 	bit := uint32(1) << (c - 'A')
 	if f.letters[d]&bit != 0 {
@@ -653,6 +713,9 @@ func (t *Tracer) update(f *flow, d int, pi *pktInfo, fi *reporter.FrameInfo, now
 	f.seen[d] |= sawAny
 	if pi.payload > 0 {
 		f.seen[d] |= sawData
+	}
+	if pi.app != decoder.ProtoNone && f.svc[0] != pi.app {
+		f.addService(pi.app)
 	}
 	if pi.proto != 6 {
 		if pi.payload > 0 || pi.proto != 17 {
@@ -798,6 +861,7 @@ func (t *Tracer) finish(f *flow, reason string) {
 	rec.End = reason
 	rec.State = f.state()
 	rec.History = t.historyString(f.history)
+	rec.Service = t.serviceString(f.svc)
 	rec.At = t.at
 	t.out = append(t.out, rec)
 	if t.cfg.Sink != nil {
