@@ -281,3 +281,54 @@ func flat(tr *decoder.Tree, path ...string) map[string]string {
 	walk(i+1, int(n.End), "")
 	return out
 }
+
+// TestIPCompCorpus: the IPComp payloads of libpcap's AH-IPcomp captures
+// (DEFLATE, under negotiated CPIs) decompress to the inner datagrams tshark
+// 4.0 shows: for every IPComp frame, the inner addresses, TCP ports and
+// sequence number and HTTP method are tshark's innermost values
+// (expected/*.frames.jsonl). The frame's layers end at IPComp; the inner
+// datagram is in its report block.
+func TestIPCompCorpus(t *testing.T) {
+	dir := ingesttest.CorpusDir(t)
+	n := 0
+	for _, c := range []struct{ file, ip, src, dst string }{
+		{"libpcap__AH-IPcomp-IPv4.pcap", "ipv4", "ip.src", "ip.dst"},
+		{"libpcap__AH-IPcomp-IPv6.pcap", "ipv6", "ipv6.src", "ipv6.dst"},
+	} {
+		eb, err := os.ReadFile(filepath.Join(dir, "expected", c.file+".frames.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp := map[int]map[string][]string{}
+		for _, line := range strings.Split(strings.TrimSpace(string(eb)), "\n") {
+			var m map[string][]string
+			if json.Unmarshal([]byte(line), &m) == nil && len(m["frame.number"]) > 0 {
+				k, _ := strconv.Atoi(m["frame.number"][0])
+				exp[k] = m
+			}
+		}
+		_, trees := protoFrames(t, filepath.Join(dir, "raw", c.file), decoder.ProtoIPComp)
+		for k, tr := range trees {
+			n++
+			f := flat(tr, "ethernet", c.ip, "ah", "ipcomp")
+			in := ".decompressed." + c.ip
+			got := fmt.Sprintf("%s>%s %s>%s seq %s %s", f[in+".src"], f[in+".dst"], f[in+".tcp.srcport"], f[in+".tcp.dstport"],
+				f[in+".tcp.seq"], f[in+".tcp.http.request.method"])
+			w := exp[k]
+			last := func(key string) string {
+				if v := w[key]; len(v) > 0 {
+					return v[len(v)-1]
+				}
+				return ""
+			}
+			want := fmt.Sprintf("%s>%s %s>%s seq %s %s", last(c.src), last(c.dst), last("tcp.srcport"), last("tcp.dstport"),
+				last("tcp.seq_raw"), last("http.request.method"))
+			if !strings.Contains(w["frame.protocols"][0], "ipcomp") || got != want {
+				t.Errorf("%s frame %d: %s, tshark %s (%s)", c.file, k, got, want, w["frame.protocols"][0])
+			}
+		}
+	}
+	if n != 11 {
+		t.Errorf("%d IPComp frames, want the 11 tshark decompresses", n)
+	}
+}

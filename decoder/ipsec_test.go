@@ -1,7 +1,11 @@
 package decoder
 
 import (
+	"bytes"
+	"compress/flate"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -132,5 +136,51 @@ func TestESPOverUDPMarkers(t *testing.T) {
 				t.Errorf("udp.esp.%s = %s, want true\n%s", c.field, got, inetDump(&tr))
 			}
 		})
+	}
+}
+
+// deflate compresses b as raw DEFLATE (RFC 1951).
+func deflate(t testing.TB, b []byte) []byte {
+	var out bytes.Buffer
+	w, _ := flate.NewWriter(&out, flate.BestCompression)
+	w.Write(b)
+	w.Close()
+	return out.Bytes()
+}
+
+// TestIPComp: the header; a DEFLATE payload reported decompressed, the
+// inner datagram decoded under it while the frame's layers end at IPComp;
+// an algorithm other than DEFLATE left compressed; a payload that does not
+// inflate, or inflates past an IP datagram, reported with its error.
+func TestIPComp(t *testing.T) {
+	inner := tbIPv4(17, tbUDP(5000, 53, make([]byte, 40)))
+	ipcomp := func(cpi uint16, payload []byte) []byte {
+		return append([]byte{4, 0, byte(cpi >> 8), byte(cpi)}, payload...)
+	}
+	p, tr := tbDecode(t, tbEth(0x0800, tbIPv4(108, ipcomp(2, deflate(t, inner)))))
+	if p.Chain() != "Ethernet:IPv4:IPComp" || p.Failed() {
+		t.Fatalf("chain %q, err %v", p.Chain(), &p.Err)
+	}
+	got := flatten(tr, "ethernet", "ipv4", "ipcomp")
+	for _, w := range []string{".next=4", ".flags=0", ".cpi=2", ".decompressed_len=68", ".decompressed.ipv4.src=10.0.0.1",
+		".decompressed.ipv4.udp.dstport=53"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("missing %s in %q", w, got)
+		}
+	}
+	for _, c := range []struct {
+		cpi     uint16
+		payload []byte
+		want    string
+	}{
+		{3, deflate(t, inner), ".cpi=3"}, // LZS: left as it is
+		{2, []byte("not deflate"), ".decompress_error=flate: corrupt input before offset 1"},
+		{300, deflate(t, make([]byte, 70000)), ".decompress_error=decompressed payload over 65535 bytes"},
+	} {
+		_, tr := tbDecode(t, tbEth(0x0800, tbIPv4(108, ipcomp(c.cpi, c.payload))))
+		got := flatten(tr, "ethernet", "ipv4", "ipcomp")
+		if !slices.Contains(got, c.want) || slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, ".decompressed.") }) {
+			t.Errorf("cpi %d: %q, want %s and nothing decompressed", c.cpi, got, c.want)
+		}
 	}
 }

@@ -773,7 +773,7 @@ func BenchmarkInternetDecode(b *testing.B) {
 // inetFuzzProtos are the protocols FuzzInternet starts from: the first
 // input byte picks one, the rest is the data.
 var inetFuzzProtos = []Proto{ProtoIPv6, ProtoHopOpts, ProtoIPv6Opts, ProtoIPv6Route, ProtoIPv6Frag,
-	ProtoAH, ProtoESP, ProtoHIP, ProtoMH, ProtoGRE, ProtoGTP, ProtoVXLAN, ProtoIGMP}
+	ProtoAH, ProtoESP, ProtoHIP, ProtoMH, ProtoGRE, ProtoGTP, ProtoVXLAN, ProtoIGMP, ProtoIPComp}
 
 // FuzzInternet decodes arbitrary bytes as one of this family's protocols:
 // no panic, layer spans inside the frame and nested, errors that carry a

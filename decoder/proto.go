@@ -52,6 +52,7 @@ const (
 	ProtoFTP
 	ProtoTLS
 	ProtoDHCP
+	ProtoIPComp // internet, after the others: protocol numbers are on the bus
 	numProtos
 )
 
@@ -129,6 +130,7 @@ var protos = [numProtos]protoInfo{
 	ProtoFTP:       {"FTP", "ftp", LevelApplication},
 	ProtoTLS:       {"TLS", "tls", LevelApplication},
 	ProtoDHCP:      {"DHCP", "dhcp", LevelApplication},
+	ProtoIPComp:    {"IPComp", "ipcomp", LevelInternet},
 }
 
 // String returns the protocol's name as it appears in protocol chains.

@@ -46,6 +46,7 @@ var decoders = [numProtos]decodeFunc{
 	ProtoFTP:       decodeFTP,
 	ProtoTLS:       decodeTLS,
 	ProtoDHCP:      decodeDHCP,
+	ProtoIPComp:    decodeIPComp,
 }
 
 // fieldsFunc writes the report fields of layer l (header fields only; the
@@ -92,6 +93,8 @@ var fielders = [numProtos]fieldsFunc{
 	ProtoFTP:       fieldsFTP,
 	ProtoTLS:       fieldsTLS,
 	ProtoDHCP:      fieldsDHCP,
+	// ProtoIPComp: set in ipsec.go's init (its fields decode a packet:
+	// the table would refer to itself).
 }
 
 // protoRawIP is a marker for raw-IP link types: the version nibble decides.
@@ -161,6 +164,7 @@ var ipProtos = func() (t [256]Proto) {
 	t[59] = ProtoNone // IPv6 No Next Header
 	t[60] = ProtoIPv6Opts
 	t[89] = ProtoOSPF
+	t[108] = ProtoIPComp
 	t[115] = ProtoL2TP
 	t[132] = ProtoSCTP
 	t[135] = ProtoMH
