@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -239,46 +238,13 @@ func TestDHCPCorpus(t *testing.T) {
 }
 
 // flat returns the values under path in tr by their paths below it
-// (".options[0].code"); numbers, enums by their number, addresses as text.
+// (".options[0].code"), as decoder's flatten writes them.
 func flat(tr *decoder.Tree, path ...string) map[string]string {
 	out := map[string]string{}
-	n := tr.Lookup(path...)
-	if n == nil {
-		return out
+	for _, kv := range decoder.Flatten(tr, path...) {
+		k, v, _ := strings.Cut(kv, "=")
+		out[k] = v
 	}
-	var walk func(lo, hi int, prefix string)
-	walk = func(lo, hi int, prefix string) {
-		k := 0
-		for j := lo; j < hi; j = int(tr.Nodes[j].End) {
-			nd := &tr.Nodes[j]
-			name := prefix + "." + nd.Key()
-			if nd.Key() == "" {
-				name = fmt.Sprintf("%s[%d]", prefix, k)
-			}
-			k++
-			switch nd.Kind {
-			case decoder.KindObject, decoder.KindArray:
-				walk(j+1, int(nd.End), name)
-			case decoder.KindString:
-				out[name] = nd.Str()
-			case decoder.KindIPv4, decoder.KindIPv6:
-				out[name] = net.IP(nd.Bin()).String()
-			case decoder.KindMAC:
-				out[name] = net.HardwareAddr(nd.Bin()).String()
-			case decoder.KindBytes:
-				out[name] = fmt.Sprintf("%x", nd.Bin())
-			default:
-				out[name] = strconv.FormatUint(nd.Num, 10)
-			}
-		}
-	}
-	i := 0
-	for j := range tr.Nodes {
-		if &tr.Nodes[j] == n {
-			i = j
-		}
-	}
-	walk(i+1, int(n.End), "")
 	return out
 }
 

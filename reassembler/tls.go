@@ -46,11 +46,11 @@ type TLSAlert struct {
 
 // TLSHandshake is a handshake message.
 type TLSHandshake struct {
-	Type         uint8            `msgpack:"type"`
-	Length       uint32           `msgpack:"length"`
-	Error        string           `msgpack:"error,omitempty"`
+	Type         uint8             `msgpack:"type"`
+	Length       uint32            `msgpack:"length"`
+	Error        string            `msgpack:"error,omitempty"`
 	Hello        *decoder.TLSHello `msgpack:"hello,omitempty"`
-	Certificates []TLSCertificate `msgpack:"certificates,omitempty"`
+	Certificates []TLSCertificate  `msgpack:"certificates,omitempty"`
 }
 
 // TLSCertificate is one certificate of a Certificate message.

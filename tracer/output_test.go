@@ -248,17 +248,7 @@ func TestFileSinkSpoolSpill(t *testing.T) {
 func TestFileSinkFragments(t *testing.T) {
 	c := newCapture(t)
 	c.add(&craft.IPv4{Src: cli, Dst: srv}, &craft.UDP{SrcPort: 5000, DstPort: 53}, craft.Payload("query"))
-	dgram, err := craft.Build(&craft.IPv4{ID: 99, Src: srv, Dst: cli}, &craft.UDP{SrcPort: 53, DstPort: 5000}, craft.Payload(make([]byte, 3000)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	frags, err := craft.FragmentIPv4(dgram, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fr := range frags {
-		c.add(craft.RawIP(fr))
-	}
+	frags := c.addFragmented(craft.Payload(make([]byte, 3000)))
 	dir := t.TempDir()
 	sink := &FileSink{Dir: dir, Format: "pcap"}
 	flows := run(t, Config{Sink: sink}, c.frames, 0)
@@ -302,17 +292,7 @@ func TestFlowService(t *testing.T) {
 	for i := range 120 {
 		answer.Answers = append(answer.Answers, craft.DNSA("example.org", 60, netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})))
 	}
-	dgram, err := craft.Build(&craft.IPv4{ID: 99, Src: srv, Dst: cli}, &craft.UDP{SrcPort: 53, DstPort: 5000}, answer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	frags, err := craft.FragmentIPv4(dgram, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fr := range frags {
-		c.add(craft.RawIP(fr))
-	}
+	c.addFragmented(answer)
 	c.add(&craft.IPv4{Src: cli, Dst: srv}, &craft.TCP{SrcPort: 40001, DstPort: 80, Flags: craft.SYN})
 	c.add(&craft.IPv4{Src: cli, Dst: srv}, &craft.TCP{SrcPort: 40002, DstPort: 8080, Flags: craft.ACK | craft.PSH},
 		craft.Payload("CONNECT example.org:443 HTTP/1.1\r\nHost: example.org\r\n\r\n"))
@@ -327,4 +307,23 @@ func TestFlowService(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("flows %q, want %q", got, want)
 	}
+}
+
+// addFragmented adds a UDP datagram from srv port 53 to cli port 5000
+// carrying payload, in IPv4 fragments of at most 1,000 bytes, and returns
+// them.
+func (c *capture) addFragmented(payload craft.Layer) [][]byte {
+	c.t.Helper()
+	dgram, err := craft.Build(&craft.IPv4{ID: 99, Src: srv, Dst: cli}, &craft.UDP{SrcPort: 53, DstPort: 5000}, payload)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	frags, err := craft.FragmentIPv4(dgram, 1000)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, fr := range frags {
+		c.add(craft.RawIP(fr))
+	}
+	return frags
 }
