@@ -97,30 +97,27 @@ const (
 	h2Priority   = 0x20
 )
 
+// h2Flags are the flags each frame type defines: the types as a bit set,
+// the flag, its name (in the order reported).
+var h2Flags = [...]struct {
+	types uint16
+	bit   uint8
+	name  string
+}{
+	{1<<0 | 1<<1, h2EndStream, "END_STREAM"}, // DATA, HEADERS
+	{1<<4 | 1<<6, h2EndStream, "ACK"},        // SETTINGS, PING
+	{1<<1 | 1<<5 | 1<<9, h2EndHeaders, "END_HEADERS"},
+	{1<<0 | 1<<1 | 1<<5, h2Padded, "PADDED"},
+	{1 << 1, h2Priority, "PRIORITY"},
+}
+
 // h2FlagNames names the flags set, for the frame type t.
 func h2FlagNames(t, f uint8) []string {
 	var out []string
-	add := func(bit uint8, name string) {
-		if f&bit != 0 {
-			out = append(out, name)
+	for _, fl := range h2Flags {
+		if t < 16 && fl.types&(1<<t) != 0 && f&fl.bit != 0 {
+			out = append(out, fl.name)
 		}
-	}
-	switch t {
-	case 0: // DATA
-		add(h2EndStream, "END_STREAM")
-		add(h2Padded, "PADDED")
-	case 1: // HEADERS
-		add(h2EndStream, "END_STREAM")
-		add(h2EndHeaders, "END_HEADERS")
-		add(h2Padded, "PADDED")
-		add(h2Priority, "PRIORITY")
-	case 4, 6: // SETTINGS, PING
-		add(h2EndStream, "ACK")
-	case 5: // PUSH_PROMISE
-		add(h2EndHeaders, "END_HEADERS")
-		add(h2Padded, "PADDED")
-	case 9: // CONTINUATION
-		add(h2EndHeaders, "END_HEADERS")
 	}
 	return out
 }
@@ -357,8 +354,10 @@ func (f *H2Frame) fields(t *decoder.Tree, m *Message) {
 	t.Uint("type", uint64(f.Type))
 	t.Uint("flags", uint64(f.Flags))
 	t.Array("flag_names")
-	for _, n := range h2FlagNames(f.Type, f.Flags) {
-		t.String("", n)
+	for _, fl := range h2Flags {
+		if f.Type < 16 && fl.types&(1<<f.Type) != 0 && f.Flags&fl.bit != 0 {
+			t.String("", fl.name)
+		}
 	}
 	t.Close()
 	t.Uint("stream_id", uint64(f.StreamID))
