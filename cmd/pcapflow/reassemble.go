@@ -127,6 +127,18 @@ func reportFormat(format, output string) (reporter.Format, error) {
 // withReport opens the report output ("-": stdout), runs body with a
 // report Writer on it, and closes both.
 func withReport(output string, ft reporter.Format, body func(reporter.Writer) error) error {
+	return withOutput(output, func(w io.Writer) error {
+		rw := reporter.NewWriter(w, ft)
+		err := body(rw)
+		if cerr := rw.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
+// withOutput opens output ("-": stdout), runs body on it, and closes it.
+func withOutput(output string, body func(io.Writer) error) error {
 	var w io.Writer = stdout
 	var f *os.File
 	if output != "-" {
@@ -136,11 +148,7 @@ func withReport(output string, ft reporter.Format, body func(reporter.Writer) er
 		}
 		w = f
 	}
-	rw := reporter.NewWriter(w, ft)
-	err := body(rw)
-	if cerr := rw.Close(); err == nil {
-		err = cerr
-	}
+	err := body(w)
 	if f != nil {
 		if cerr := f.Close(); err == nil {
 			err = cerr

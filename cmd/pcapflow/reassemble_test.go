@@ -71,6 +71,18 @@ func TestTraceCLI(t *testing.T) {
 	if string(b[:4]) != "\xa1\xb2\x3c\x4d" {
 		t.Errorf("%s: magic % x, want big-endian nanosecond", want, b[:4])
 	}
+	// The flow records as a Zeek conn.log: by the .log extension, or -f conn.
+	log := filepath.Join(t.TempDir(), "conn.log")
+	for _, args := range [][]string{{"-r", log}, {"-r", "-", "-f", "conn"}} {
+		code, out, errOut := runCLI(t, nil, append([]string{"trace", in, "-o", t.TempDir()}, args...)...)
+		if args[1] != "-" {
+			b, _ := os.ReadFile(log)
+			out = string(b)
+		}
+		if code != 0 || !strings.HasPrefix(out, "#separator \\x09\n") || !strings.Contains(out, "\ttcp\thttp\t") {
+			t.Errorf("trace %q: exit %d (%s), log %.300q", args, code, errOut, out)
+		}
+	}
 }
 
 func TestAnalyseCLI(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -32,14 +33,18 @@ Flags:
       --trace-nanosecond    pcap with nanosecond timestamps
       --unidirectional      one flow per direction (PyPCAPKit's TCP flows)
   -r, --report PATH         also write the flow records (Zeek conn.log-like:
-                            conn_state, history, packets and bytes per
-                            direction, end reason) as a report; "-" is stdout
-  -f, --format FMT          format of --report: json, plist or tree (default
-                            from its extension, else json)
+                            conn_state, history, service, packets and bytes
+                            per direction, end reason) as a report; "-" is
+                            stdout
+  -f, --format FMT          format of --report: json, plist, tree, or conn
+                            (Zeek's conn.log, tab-separated, for zeek-cut and
+                            Zeek tooling); default from its extension (.log:
+                            conn), else json
   -h, --help                show this help
 
 Example:
   pcapflow trace in.pcap -o flows --trace-format pcap --trace-nanosecond
+  pcapflow trace in.pcap -o flows -r conn.log && zeek-cut id.orig_h service history < conn.log
 `
 
 func runTrace(args []string) error {
@@ -79,9 +84,22 @@ func runTrace(args []string) error {
 		return errors.Join(err, tr.Err(), sink.Close())
 	}
 	n := 0
-	if report == "" {
+	switch {
+	case report == "":
 		err = run(func(*tracer.Flow) { n++ })
-	} else {
+	case strings.EqualFold(format, "conn") || format == "" && strings.EqualFold(filepath.Ext(report), ".log"):
+		err = withOutput(report, func(w io.Writer) error {
+			cl := tracer.NewConnLog(w)
+			var werr error
+			err := run(func(f *tracer.Flow) {
+				n++
+				if werr == nil {
+					werr = cl.Write(f)
+				}
+			})
+			return errors.Join(werr, err, cl.Close())
+		})
+	default:
 		ft, ferr := reportFormat(format, report)
 		if ferr != nil {
 			return ferr
