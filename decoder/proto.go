@@ -53,6 +53,7 @@ const (
 	ProtoTLS
 	ProtoDHCP
 	ProtoIPComp // internet, after the others: protocol numbers are on the bus
+	ProtoDHCPv6
 	numProtos
 )
 
@@ -131,6 +132,7 @@ var protos = [numProtos]protoInfo{
 	ProtoTLS:       {"TLS", "tls", LevelApplication},
 	ProtoDHCP:      {"DHCP", "dhcp", LevelApplication},
 	ProtoIPComp:    {"IPComp", "ipcomp", LevelInternet},
+	ProtoDHCPv6:    {"DHCPv6", "dhcpv6", LevelApplication},
 }
 
 // String returns the protocol's name as it appears in protocol chains.

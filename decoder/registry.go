@@ -47,6 +47,7 @@ var decoders = [numProtos]decodeFunc{
 	ProtoTLS:       decodeTLS,
 	ProtoDHCP:      decodeDHCP,
 	ProtoIPComp:    decodeIPComp,
+	ProtoDHCPv6:    decodeDHCPv6,
 }
 
 // fieldsFunc writes the report fields of layer l (header fields only; the
@@ -93,6 +94,7 @@ var fielders = [numProtos]fieldsFunc{
 	ProtoFTP:       fieldsFTP,
 	ProtoTLS:       fieldsTLS,
 	ProtoDHCP:      fieldsDHCP,
+	ProtoDHCPv6:    fieldsDHCPv6,
 	// ProtoIPComp: set in ipsec.go's init (its fields decode a packet:
 	// the table would refer to itself).
 }

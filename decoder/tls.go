@@ -123,8 +123,8 @@ func fieldsTLS(t *Tree, p *Packet, l *Layer) {
 		switch ct {
 		case 21:
 			if n == 2 && len(body) == 2 {
-				t.Enum("level", uint64(body[0]), tlsName(tlsAlertLevels[:], int(body[0])))
-				t.Enum("description", uint64(body[1]), tlsName(tlsAlertNames[:], int(body[1])))
+				t.Enum("level", uint64(body[0]), tableName(tlsAlertLevels[:], int(body[0])))
+				t.Enum("description", uint64(body[1]), tableName(tlsAlertNames[:], int(body[1])))
 			} else {
 				t.Bool("encrypted", true)
 			}
@@ -193,7 +193,8 @@ var tlsAlertNames = [...]string{0: "close_notify", 10: "unexpected_message", 20:
 	112: "unrecognized_name", 113: "bad_certificate_status_response", 114: "bad_certificate_hash_value",
 	115: "unknown_psk_identity", 116: "certificate_required", 120: "no_application_protocol"}
 
-func tlsName(names []string, v int) string {
+// tableName returns names[v], or "unknown" when v has no name.
+func tableName(names []string, v int) string {
 	if v >= 0 && v < len(names) && names[v] != "" {
 		return names[v]
 	}
@@ -201,15 +202,15 @@ func tlsName(names []string, v int) string {
 }
 
 // TLSContentName names a record content type ("handshake").
-func TLSContentName(ct uint8) string { return tlsName(tlsContentNames[:], int(ct)) }
+func TLSContentName(ct uint8) string { return tableName(tlsContentNames[:], int(ct)) }
 
 // TLSHandshakeName names a handshake message type ("client_hello").
-func TLSHandshakeName(t uint8) string { return tlsName(tlsHandshakeNames[:], int(t)) }
+func TLSHandshakeName(t uint8) string { return tableName(tlsHandshakeNames[:], int(t)) }
 
 // TLSAlertLevelName and TLSAlertName name an alert's level and
 // description.
-func TLSAlertLevelName(v uint8) string { return tlsName(tlsAlertLevels[:], int(v)) }
-func TLSAlertName(v uint8) string      { return tlsName(tlsAlertNames[:], int(v)) }
+func TLSAlertLevelName(v uint8) string { return tableName(tlsAlertLevels[:], int(v)) }
+func TLSAlertName(v uint8) string      { return tableName(tlsAlertNames[:], int(v)) }
 
 // TLSVersionName names a protocol version ("TLS 1.2").
 func TLSVersionName(v uint16) string {
