@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/pcapflow/pcapflow/decoder"
+	"github.com/pcapflow/pcapflow/decoder/craft"
 	"github.com/pcapflow/pcapflow/ingest"
 	"github.com/pcapflow/pcapflow/ingest/ingesttest"
 )
@@ -296,5 +297,41 @@ func TestIPCompCorpus(t *testing.T) {
 	}
 	if n != 11 {
 		t.Errorf("%d IPComp frames, want the 11 tshark decompresses", n)
+	}
+}
+
+// TestNTPGenerated: in 20,000 generated frames (seed 3) the frames with an
+// NTP layer are the 243 tshark 4.0 calls ntp, and a server reply has
+// tshark's values (ntp.flags.mode, .stratum, .ppoll, .refid, the four
+// timestamps).
+func TestNTPGenerated(t *testing.T) {
+	frames, err := craft.GenerateFrames(craft.GenerateOptions{Seed: 3, Frames: 20000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := decoder.New(decoder.Options{})
+	var p decoder.Packet
+	n := 0
+	for i := range frames {
+		dec.Decode(frames[i].Data, frames[i].LinkType, &p)
+		if p.FindLast(decoder.ProtoNTP) < 0 {
+			continue
+		}
+		n++
+		if frames[i].Index != 320 {
+			continue
+		}
+		var tr decoder.Tree
+		p.Fields(&tr)
+		f := flat(&tr, "ethernet", "ipv4", "udp", "ntp")
+		got := fmt.Sprint(f[".mode"], " ", f[".stratum"], " ", f[".poll"], " ", f[".reference_id"], " ", f[".reference_time"], " ",
+			f[".origin_time"], " ", f[".receive_time"], " ", f[".transmit_time"])
+		want := "4 2 6 192.0.2.123 1709294400.942143705 1709294400.422377842 1709294400.552100528 1709294400.682728343"
+		if got != want {
+			t.Errorf("frame 320: %s\nwant %s", got, want)
+		}
+	}
+	if n != 243 {
+		t.Errorf("%d NTP frames, tshark 243", n)
 	}
 }

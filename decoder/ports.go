@@ -20,6 +20,7 @@ package decoder
 //	DHCP   UDP 67, 68, when the payload holds BOOTP's fixed part and is a
 //	       request or a reply
 //	DHCPv6 UDP 546, 547, when the first byte is a message type
+//	NTP    UDP 123, version 1 to 4 with the header its mode has
 //	ESP    UDP 4500 (RFC 3948) unless the first 4 bytes are zero (IKE
 //	       behind the non-ESP marker) or the payload is a 1-byte NAT
 //	       keepalive
@@ -73,6 +74,10 @@ func udpPortProto(port uint16, payload []byte) Proto {
 	case 546, 547:
 		if isDHCPv6(payload) {
 			return ProtoDHCPv6
+		}
+	case 123:
+		if isNTP(payload) {
+			return ProtoNTP
 		}
 	case 4500:
 		if len(payload) >= 4 && (payload[0]|payload[1]|payload[2]|payload[3]) != 0 {

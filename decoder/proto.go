@@ -54,6 +54,7 @@ const (
 	ProtoDHCP
 	ProtoIPComp // internet, after the others: protocol numbers are on the bus
 	ProtoDHCPv6
+	ProtoNTP
 	numProtos
 )
 
@@ -133,6 +134,7 @@ var protos = [numProtos]protoInfo{
 	ProtoDHCP:      {"DHCP", "dhcp", LevelApplication},
 	ProtoIPComp:    {"IPComp", "ipcomp", LevelInternet},
 	ProtoDHCPv6:    {"DHCPv6", "dhcpv6", LevelApplication},
+	ProtoNTP:       {"NTP", "ntp", LevelApplication},
 }
 
 // String returns the protocol's name as it appears in protocol chains.

@@ -48,6 +48,7 @@ var decoders = [numProtos]decodeFunc{
 	ProtoDHCP:      decodeDHCP,
 	ProtoIPComp:    decodeIPComp,
 	ProtoDHCPv6:    decodeDHCPv6,
+	ProtoNTP:       decodeNTP,
 }
 
 // fieldsFunc writes the report fields of layer l (header fields only; the
@@ -95,6 +96,7 @@ var fielders = [numProtos]fieldsFunc{
 	ProtoTLS:       fieldsTLS,
 	ProtoDHCP:      fieldsDHCP,
 	ProtoDHCPv6:    fieldsDHCPv6,
+	ProtoNTP:       fieldsNTP,
 	// ProtoIPComp: set in ipsec.go's init (its fields decode a packet:
 	// the table would refer to itself).
 }

@@ -68,6 +68,10 @@ func flatten(tr *Tree, path ...string) []string {
 				out = append(out, name+"="+net.IP(nd.Bin()).String())
 			case KindMAC:
 				out = append(out, name+"="+net.HardwareAddr(nd.Bin()).String())
+			case KindInt:
+				out = append(out, fmt.Sprintf("%s=%d", name, int64(nd.Num)))
+			case KindTime:
+				out = append(out, fmt.Sprintf("%s=%d.%09d", name, nd.Num, nd.Nsec()))
 			default:
 				out = append(out, fmt.Sprintf("%s=%d", name, nd.Num))
 			}
