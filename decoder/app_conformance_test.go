@@ -335,3 +335,55 @@ func TestNTPGenerated(t *testing.T) {
 		t.Errorf("%d NTP frames, tshark 243", n)
 	}
 }
+
+// TestSSHCapture: testdata/ssh.pcap (OpenSSH 9.2 ssh against sshd on
+// loopback port 22, see testdata/README.md). The frames with an SSH layer,
+// their message codes and the HASSH fingerprints are tshark 4.0's
+// (frame.protocols, ssh.message_code, ssh.kex.hassh, ssh.kex.hasshserver);
+// tshark also calls the encrypted packets after NEWKEYS (frames 16, 18,
+// 19, 20) ssh: it knows the conversation, and a decoder of single frames
+// cannot tell their bytes from any other.
+func TestSSHCapture(t *testing.T) {
+	has, trees := protoFrames(t, "../testdata/ssh.pcap", decoder.ProtoSSH)
+	var frames []int
+	for n, ok := range has {
+		if ok {
+			frames = append(frames, n)
+		}
+	}
+	slices.Sort(frames)
+	if want := []int{4, 6, 8, 9, 11, 12, 14}; !slices.Equal(frames, want) {
+		t.Errorf("SSH frames %v, want %v", frames, want)
+	}
+	want := map[int]string{
+		4:  "banner OpenSSH_9.2p1 Debian-2+deb12u10",
+		6:  "banner OpenSSH_9.2p1 Debian-2+deb12u10",
+		8:  "20 hassh=472b5de333ad665af5cbf10ff892c4df",
+		9:  "20 hassh_server=425d29fe50d8e4f5e37efb6e24bcf660",
+		11: "30",
+		12: "31 21",
+		14: "21",
+	}
+	for n, w := range want {
+		f := flat(trees[n], "ethernet", "ipv4", "tcp", "ssh")
+		got := ""
+		if sw := f[".software"]; sw != "" {
+			got = "banner " + sw + " " + f[".comments"]
+		}
+		for k := 0; f[fmt.Sprintf(".packets[%d].message_code", k)] != ""; k++ {
+			if k > 0 {
+				got += " "
+			}
+			got += f[fmt.Sprintf(".packets[%d].message_code", k)]
+			if h := f[fmt.Sprintf(".packets[%d].hassh", k)]; h != "" {
+				got += " hassh=" + h
+			}
+			if h := f[fmt.Sprintf(".packets[%d].hassh_server", k)]; h != "" {
+				got += " hassh_server=" + h
+			}
+		}
+		if got != w {
+			t.Errorf("frame %d: %q, want %q", n, got, w)
+		}
+	}
+}

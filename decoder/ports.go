@@ -14,6 +14,8 @@ package decoder
 //	       command or a reply line
 //	TLS    TCP, when the payload starts with a record header and holds a
 //	       hello, or on a TLS port (443, 993, ...: see tls.go)
+//	SSH    TCP, a version banner on any port, a binary packet on port 22,
+//	       or a whole KEXINIT on any port (see ssh.go)
 //	L2TP   UDP 1701
 //	GTP    UDP 2152 (GTP-U), 2123 (GTP-C)
 //	VXLAN  UDP 4789
@@ -43,10 +45,17 @@ func portProto(transport Proto, src, dst uint16, payload []byte) Proto {
 		if (src == 21 || dst == 21) && IsFTPStart(payload) {
 			return ProtoFTP
 		}
-		// The content type byte first, here, where it inlines: most
-		// payloads are no record.
-		if payload[0]-20 <= 24-20 && isTLSStart(src, dst, payload) {
-			return ProtoTLS
+		// The first byte first, here, where it inlines: most payloads
+		// start neither.
+		switch tcpFirst[payload[0]] {
+		case firstTLS:
+			if isTLSStart(src, dst, payload) {
+				return ProtoTLS
+			}
+		case firstSSH:
+			if isSSHStart(src, dst, payload) {
+				return ProtoSSH
+			}
 		}
 	case ProtoUDP:
 		if pr := udpPortProto(dst, payload); pr != ProtoRaw {
@@ -56,6 +65,22 @@ func portProto(transport Proto, src, dst uint16, payload []byte) Proto {
 	}
 	return ProtoRaw
 }
+
+// What the first byte of a TCP payload may start: a TLS record (its
+// content type, 20 to 24), SSH (a banner's 'S'; a packet's length, below
+// 16 MiB, starts with 0).
+const (
+	firstTLS = 1 + iota
+	firstSSH
+)
+
+var tcpFirst = func() (t [256]uint8) {
+	for c := 20; c <= 24; c++ {
+		t[c] = firstTLS
+	}
+	t['S'], t[0] = firstSSH, firstSSH
+	return t
+}()
 
 func isDNSPort(port uint16) bool { return port == 53 || port == 5353 || port == 5355 }
 

@@ -55,6 +55,7 @@ const (
 	ProtoIPComp // internet, after the others: protocol numbers are on the bus
 	ProtoDHCPv6
 	ProtoNTP
+	ProtoSSH
 	numProtos
 )
 
@@ -135,6 +136,7 @@ var protos = [numProtos]protoInfo{
 	ProtoIPComp:    {"IPComp", "ipcomp", LevelInternet},
 	ProtoDHCPv6:    {"DHCPv6", "dhcpv6", LevelApplication},
 	ProtoNTP:       {"NTP", "ntp", LevelApplication},
+	ProtoSSH:       {"SSH", "ssh", LevelApplication},
 }
 
 // String returns the protocol's name as it appears in protocol chains.

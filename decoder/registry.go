@@ -49,6 +49,7 @@ var decoders = [numProtos]decodeFunc{
 	ProtoIPComp:    decodeIPComp,
 	ProtoDHCPv6:    decodeDHCPv6,
 	ProtoNTP:       decodeNTP,
+	ProtoSSH:       decodeSSH,
 }
 
 // fieldsFunc writes the report fields of layer l (header fields only; the
@@ -97,6 +98,7 @@ var fielders = [numProtos]fieldsFunc{
 	ProtoDHCP:      fieldsDHCP,
 	ProtoDHCPv6:    fieldsDHCPv6,
 	ProtoNTP:       fieldsNTP,
+	ProtoSSH:       fieldsSSH,
 	// ProtoIPComp: set in ipsec.go's init (its fields decode a packet:
 	// the table would refer to itself).
 }
