@@ -239,6 +239,24 @@ func dhcpCHAddrField(t *Tree, h DHCP) {
 	}
 }
 
+// addrList writes v as a list of addresses of size bytes (4: IPv4, 16:
+// IPv6), when it is one: not empty, a whole number of them.
+func addrList(t *Tree, key string, v []byte, size int) bool {
+	if len(v) == 0 || len(v)%size != 0 {
+		return false
+	}
+	t.Array(key)
+	for j := 0; j < len(v); j += size {
+		if size == 4 {
+			t.IPv4("", v[j:j+4])
+		} else {
+			t.IPv6("", v[j:j+16])
+		}
+	}
+	t.Close()
+	return true
+}
+
 // dhcpOptionValue writes an option's value, typed where the option's
 // format is known and the length fits it, else as bytes.
 func dhcpOptionValue(t *Tree, code uint8, v []byte) {
@@ -249,12 +267,7 @@ func dhcpOptionValue(t *Tree, code uint8, v []byte) {
 			return
 		}
 	case 3, 4, 5, 6, 7, 42, 44, 150: // addresses
-		if len(v) > 0 && len(v)%4 == 0 {
-			t.Array("value")
-			for j := 0; j < len(v); j += 4 {
-				t.IPv4("", v[j:j+4])
-			}
-			t.Close()
+		if addrList(t, "value", v, 4) {
 			return
 		}
 	case 12, 14, 15, 17, 40, 47, 56, 60, 66, 67: // text

@@ -258,12 +258,7 @@ func dhcp6OptionValue(t *Tree, code uint16, v []byte, depth int) {
 			return
 		}
 	case 22, 23, 31, 56: // addresses
-		if len(v) > 0 && len(v)%16 == 0 {
-			t.Array("value")
-			for j := 0; j < len(v); j += 16 {
-				t.IPv6("", v[j:j+16])
-			}
-			t.Close()
+		if addrList(t, "value", v, 16) {
 			return
 		}
 	case 32, 82, 83:
