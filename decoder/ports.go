@@ -23,6 +23,7 @@ package decoder
 //	       request or a reply
 //	DHCPv6 UDP 546, 547, when the first byte is a message type
 //	NTP    UDP 123, version 1 to 4 with the header its mode has
+//	QUIC   UDP 443, a long header of a known version (see quic.go)
 //	ESP    UDP 4500 (RFC 3948) unless the first 4 bytes are zero (IKE
 //	       behind the non-ESP marker) or the payload is a 1-byte NAT
 //	       keepalive
@@ -103,6 +104,10 @@ func udpPortProto(port uint16, payload []byte) Proto {
 	case 123:
 		if isNTP(payload) {
 			return ProtoNTP
+		}
+	case 443:
+		if isQUIC(payload) {
+			return ProtoQUIC
 		}
 	case 4500:
 		if len(payload) >= 4 && (payload[0]|payload[1]|payload[2]|payload[3]) != 0 {

@@ -56,6 +56,7 @@ const (
 	ProtoDHCPv6
 	ProtoNTP
 	ProtoSSH
+	ProtoQUIC
 	numProtos
 )
 
@@ -137,6 +138,7 @@ var protos = [numProtos]protoInfo{
 	ProtoDHCPv6:    {"DHCPv6", "dhcpv6", LevelApplication},
 	ProtoNTP:       {"NTP", "ntp", LevelApplication},
 	ProtoSSH:       {"SSH", "ssh", LevelApplication},
+	ProtoQUIC:      {"QUIC", "quic", LevelApplication},
 }
 
 // String returns the protocol's name as it appears in protocol chains.

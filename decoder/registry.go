@@ -50,6 +50,7 @@ var decoders = [numProtos]decodeFunc{
 	ProtoDHCPv6:    decodeDHCPv6,
 	ProtoNTP:       decodeNTP,
 	ProtoSSH:       decodeSSH,
+	ProtoQUIC:      decodeQUIC,
 }
 
 // fieldsFunc writes the report fields of layer l (header fields only; the
@@ -99,6 +100,7 @@ var fielders = [numProtos]fieldsFunc{
 	ProtoDHCPv6:    fieldsDHCPv6,
 	ProtoNTP:       fieldsNTP,
 	ProtoSSH:       fieldsSSH,
+	ProtoQUIC:      fieldsQUIC,
 	// ProtoIPComp: set in ipsec.go's init (its fields decode a packet:
 	// the table would refer to itself).
 }
