@@ -14,7 +14,7 @@ import (
 func TestQUICInitialKeys(t *testing.T) {
 	dcid, _ := hex.DecodeString("8394c8f03e515708")
 	for _, c := range []struct {
-		server       bool
+		server      bool
 		key, iv, hp string
 	}{
 		{false, "1f369613dd76d5467730efcbe3b1a22d", "fa044b2f42a3fd3b46fb255c", "9f50449e04a0e810283a1e9933adedd2"},
