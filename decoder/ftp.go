@@ -1,9 +1,6 @@
 package decoder
 
-import (
-	"bytes"
-	"encoding/binary"
-)
+import "bytes"
 
 // FTP control channel (RFC 959, section 4), TCP port 21: lines of text
 // ending in CRLF. The client sends commands ("RETR file.txt"), the server
@@ -93,16 +90,12 @@ func isTextLine(line []byte) bool {
 // ftpReply reports whether the FTP layer l is the server's side: sent from
 // port 21 (to a port that is not 21), else by its first line.
 func ftpReply(p *Packet, l *Layer) bool {
-	if i := layerIndex(p, l); i > 0 && p.Layers[i-1].Proto == ProtoTCP {
-		tl := &p.Layers[i-1]
-		if tcp := p.Data[tl.Off:tl.End]; len(tcp) >= 4 {
-			src, dst := binary.BigEndian.Uint16(tcp), binary.BigEndian.Uint16(tcp[2:])
-			if src == 21 && dst != 21 {
-				return true
-			}
-			if dst == 21 && src != 21 {
-				return false
-			}
+	if src, dst, ok := tcpPorts(p, l); ok {
+		if src == 21 && dst != 21 {
+			return true
+		}
+		if dst == 21 && src != 21 {
+			return false
 		}
 	}
 	_, reply := ftpReplyCode(p.Data[l.Off:l.End])

@@ -122,17 +122,10 @@ func decodeSSH(p *Packet, l *Layer) (Proto, error) {
 // sshFromServer reports whether the SSH layer l was sent by the server:
 // from port 22, else from the lower port.
 func sshFromServer(p *Packet, l *Layer) bool {
-	i := layerIndex(p, l)
-	if i <= 0 || p.Layers[i-1].Proto != ProtoTCP {
-		return false
-	}
-	tl := &p.Layers[i-1]
-	tcp := p.Data[tl.Off:tl.End]
-	if len(tcp) < 4 {
-		return false
-	}
-	src, dst := binary.BigEndian.Uint16(tcp), binary.BigEndian.Uint16(tcp[2:])
+	src, dst, ok := tcpPorts(p, l)
 	switch {
+	case !ok:
+		return false
 	case src == 22:
 		return true
 	case dst == 22:

@@ -133,6 +133,21 @@ func inIPFragment(p *Packet, l *Layer) bool {
 	return false
 }
 
+// tcpPorts returns the ports of the TCP header right before layer l (ok
+// false if l is not carried by TCP).
+func tcpPorts(p *Packet, l *Layer) (src, dst uint16, ok bool) {
+	i := layerIndex(p, l)
+	if i <= 0 || p.Layers[i-1].Proto != ProtoTCP {
+		return 0, 0, false
+	}
+	tl := &p.Layers[i-1]
+	tcp := p.Data[tl.Off:tl.End]
+	if len(tcp) < 4 {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint16(tcp), binary.BigEndian.Uint16(tcp[2:]), true
+}
+
 // layerIndex returns the index of l in p.Layers (-1 if l is not one of them).
 func layerIndex(p *Packet, l *Layer) int {
 	for i := 0; i < p.N && i < len(p.Layers); i++ {
