@@ -123,6 +123,8 @@ func decodeDHCP(p *Packet, l *Layer) (Proto, error) {
 	return ProtoNone, nil
 }
 
+var dhcpOps = [...]string{1: "request", 2: "reply"}
+
 var dhcpMessageTypes = [...]string{1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK",
 	7: "RELEASE", 8: "INFORM", 9: "FORCERENEW", 10: "LEASEQUERY", 11: "LEASEUNASSIGNED", 12: "LEASEUNKNOWN",
 	13: "LEASEACTIVE", 14: "BULKLEASEQUERY", 15: "LEASEQUERYDONE", 16: "ACTIVELEASEQUERY",
@@ -183,11 +185,7 @@ func dhcpFields(t *Tree, h DHCP) {
 			break // the option that failed the layer
 		}
 		t.Object("")
-		name := dhcpOptionNames[code]
-		if name == "" {
-			name = "unknown"
-		}
-		t.Enum("code", uint64(code), name)
+		t.Enum("code", uint64(code), tableName(dhcpOptionNames[:], int(code)))
 		if code == 255 {
 			t.Close()
 			pad = len(opts) - i - 1
@@ -208,14 +206,7 @@ func dhcpFields(t *Tree, h DHCP) {
 
 // dhcpHeadFields writes the fields before chaddr.
 func dhcpHeadFields(t *Tree, h DHCP) {
-	op := "unknown"
-	switch h.Op() {
-	case 1:
-		op = "request"
-	case 2:
-		op = "reply"
-	}
-	t.Enum("op", uint64(h.Op()), op)
+	t.Enum("op", uint64(h.Op()), tableName(dhcpOps[:], int(h.Op())))
 	t.Uint("htype", uint64(h.HType()))
 	t.Uint("hlen", uint64(h.HLen()))
 	t.Uint("hops", uint64(h.Hops()))
@@ -290,11 +281,7 @@ func dhcpOptionValue(t *Tree, code uint8, v []byte) {
 		}
 	case 53:
 		if len(v) == 1 {
-			name := "unknown"
-			if int(v[0]) < len(dhcpMessageTypes) && dhcpMessageTypes[v[0]] != "" {
-				name = dhcpMessageTypes[v[0]]
-			}
-			t.Enum("value", uint64(v[0]), name)
+			t.Enum("value", uint64(v[0]), tableName(dhcpMessageTypes[:], int(v[0])))
 			return
 		}
 	case 55: // parameter request list: option codes

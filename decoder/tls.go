@@ -49,8 +49,12 @@ func TLSRecordAt(b []byte) bool {
 // IsTLSHello reports whether b starts with a handshake record whose first
 // message is a ClientHello or ServerHello (or whose first byte of it is
 // past the end of b).
-func IsTLSHello(b []byte) bool {
-	return TLSRecordAt(b) && b[0] == 22 && (len(b) == TLSRecordHeader || b[5] == 1 || b[5] == 2)
+func IsTLSHello(b []byte) bool { return TLSRecordAt(b) && startsHello(b) }
+
+// startsHello reports whether a record header at the start of b opens a
+// handshake record that starts with a hello.
+func startsHello(b []byte) bool {
+	return b[0] == 22 && (len(b) == TLSRecordHeader || b[5] == 1 || b[5] == 2)
 }
 
 func isTLSPort(p uint16) bool {
@@ -67,7 +71,7 @@ func isTLSStart(src, dst uint16, b []byte) bool {
 	if !TLSRecordAt(b) {
 		return false
 	}
-	return IsTLSHello(b) || isTLSPort(src) || isTLSPort(dst) || tlsTiles(b)
+	return startsHello(b) || isTLSPort(src) || isTLSPort(dst) || tlsTiles(b)
 }
 
 // tlsTiles reports whether b is a sequence of whole records, or holds two
