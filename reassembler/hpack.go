@@ -36,7 +36,7 @@ var hpackStatic = [...]Header{{},
 // byte values and EOS (256), from RFC 7541 Appendix B. The code is
 // canonical (codes of one length are consecutive in symbol order, and each
 // length's first code follows the previous length's last), so the lengths
-// define it: huffCodes rebuilds the table's codes from them.
+// define it (the tests rebuild the table's codes from them).
 var huffLen = [257]uint8{
 	13, 23, 28, 28, 28, 28, 28, 28, 28, 24, 30, 28, 28, 30, 28, 28, 28, 28, 28, 28, 28, 28, 30, 28, 28, 28, 28, 28, 28, 28, 28, 28, // 0-31
 	6, 10, 10, 12, 13, 6, 8, 11, 10, 10, 8, 11, 8, 6, 6, 6, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 7, 8, 15, 6, 12, 10, // ' ' to '?'
@@ -80,17 +80,6 @@ func buildHuff() *huffTable {
 		next[l]++
 	}
 	return t
-}
-
-// huffCodes returns each symbol's code (the table of RFC 7541 Appendix B).
-func huffCodes() [257]uint32 {
-	var codes [257]uint32
-	for l := 1; l < len(huff.first); l++ {
-		for i := uint32(0); i < huff.count[l]; i++ {
-			codes[huff.syms[huff.index[l]+i]] = huff.first[l] + i
-		}
-	}
-	return codes
 }
 
 // huffDecode appends the Huffman-decoded bytes of src to dst. The string

@@ -48,6 +48,17 @@ func TestHuffmanCode(t *testing.T) {
 	}
 }
 
+// huffCodes returns each symbol's code (the table of RFC 7541 Appendix B).
+func huffCodes() [257]uint32 {
+	var codes [257]uint32
+	for l := 1; l < len(huff.first); l++ {
+		for i := uint32(0); i < huff.count[l]; i++ {
+			codes[huff.syms[huff.index[l]+i]] = huff.first[l] + i
+		}
+	}
+	return codes
+}
+
 // huffEncode appends the Huffman code of s to dst, padded with EOS bits.
 func huffEncode(dst, s []byte) []byte {
 	codes := huffCodes()
